@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Sets up everything the demo and the tests need on a fresh Debian 12 machine, as root, and is quick
+# when it is all there already:
+#   - the Docker engine (Debian's docker.io; dockerd started when none answers)
+#   - debootstrap, and the lab node images (tests/lab/build-image.sh, rebuilt only when their recipe changes)
+#   - a venv in .venv with the pinned tools of tests/requirements.txt
+#   - the lab's SSH key in ~/.cache/etcd-ops-lab
+#   - no stale lab containers or network from an earlier run
+# usage: tests/lab/setup.sh [suite...]     (default: bookworm trixie)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+top=$PWD
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie)
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || { echo "need root to install ${missing[*]} (apt-get)" >&2; exit 1; }
+  log "installing ${missing[*]} (apt-get)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# 1. Docker engine.
+if ! docker info >/dev/null 2>&1; then
+  command -v dockerd >/dev/null 2>&1 || apt_install docker.io
+  if ! docker info >/dev/null 2>&1; then
+    log "starting dockerd"
+    if [ -d /run/systemd/system ]; then
+      systemctl start docker
+    else
+      nohup dockerd >/var/log/etcd-ops-lab-dockerd.log 2>&1 &
+    fi
+    for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+    docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /var/log/etcd-ops-lab-dockerd.log" >&2; exit 1; }
+  fi
+fi
+log "docker engine $(docker version -f '{{.Server.Version}}')"
+
+# 2. Tools the lab needs on the host.
+apt_install debootstrap openssh-client
+
+# 3. The venv, rebuilt when the pinned requirements change.
+stamp=.venv/.requirements.sha256
+want=$(sha256sum tests/requirements.txt | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "creating .venv from tests/requirements.txt"
+  rm -rf .venv
+  python3 -m venv .venv
+  if ! { .venv/bin/pip install --disable-pip-version-check --upgrade pip &&
+         .venv/bin/pip install --disable-pip-version-check -r tests/requirements.txt; } >/tmp/etcd-ops-lab-pip.log 2>&1; then
+    grep -v 'is ignored' /tmp/etcd-ops-lab-pip.log | tail -20 >&2; exit 1
+  fi
+  echo "$want" > "$stamp"
+fi
+log "venv: $(.venv/bin/ansible --version | head -1)"
+
+# 4. The lab's SSH key.
+key=$HOME/.cache/etcd-ops-lab/id_ed25519
+if [ ! -f "$key" ]; then
+  mkdir -p "$(dirname "$key")"
+  ssh-keygen -q -t ed25519 -N '' -C etcd-ops-lab -f "$key"
+fi
+chmod 0644 "$key.pub"
+
+# 5. Stale lab containers and network from an earlier run.
+stale=$(docker ps -aq --filter name='^etcd-ops-lab-')
+[ -z "$stale" ] || { log "removing stale lab containers"; docker rm -f $stale >/dev/null; }
+docker network rm etcd-ops-lab >/dev/null 2>&1 || true
+
+# 6. The node images, built in parallel.
+pids=()
+for suite in "${suites[@]}"; do
+  bash tests/lab/build-image.sh "$suite" > "/tmp/etcd-ops-lab-build-$suite.log" 2>&1 &
+  pids+=("$!")
+done
+rc=0
+for i in "${!pids[@]}"; do
+  if wait "${pids[$i]}"; then
+    log "$(tail -1 "/tmp/etcd-ops-lab-build-${suites[$i]}.log")"
+  else
+    rc=1; echo "image ${suites[$i]} failed:" >&2; tail -30 "/tmp/etcd-ops-lab-build-${suites[$i]}.log" >&2
+  fi
+done
+exit $rc
