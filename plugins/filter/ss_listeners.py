@@ -38,7 +38,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: One dict per socket, with C(address), C(port), C(process) (empty when unknown) and C(pid) (0 when unknown).
+  description:
+    - One dict per socket, with C(address), C(port), C(process) (empty when unknown)
+      and C(pid) (0 when unknown).
   type: list
   elements: dict
 """
@@ -56,7 +58,7 @@ def ss_listeners(output, ports=None):
             continue
         # With -H the columns are: State Recv-Q Send-Q Local:Port Peer:Port [Process].
         # ss without -H would put a header first; it has no number after the colon.
-        address, _, port = fields[3].rpartition(":")
+        address, _sep, port = fields[3].rpartition(":")
         if not port.isdigit():
             continue
         port = int(port)

@@ -42,7 +42,8 @@ def test_runbook_layout(host):
 
     data = host.file("/data/etcd.data")
     assert data.user == "etcd" and data.mode == 0o700
-    assert host.file("/data/etcd.data/member").is_directory
+    with host.sudo():
+        assert host.file("/data/etcd.data/member").is_directory
 
 
 def test_etcd_installed_from_debian_packages(host):

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The test command (`make test`): sets everything up on a fresh Debian 12 machine (tests/lab/setup.sh),
+# then runs, in order: unit tests, ansible-test sanity, ansible-lint (production profile), yamllint,
+# ruff, antsibull-changelog lint, the collection build/install check, and the molecule scenarios on
+# etcd 3.4 (bookworm) and 3.5 (trixie). Every step runs even when an earlier one failed; the run ends
+# with one line "N passed, N failed" (pytest tests counted one by one, every other check as one) and
+# exits non-zero on any failure.
+#
+# usage: tests/run.sh [step...]   steps: unit sanity lint changelog build molecule (default: all)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+out=$top/tests/output
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(unit sanity lint changelog build molecule)
+wants() { local s; for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+
+bash tests/lab/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+export PATH=$top/.venv/bin:$PATH
+rm -rf "$out"; mkdir -p "$out/logs" "$out/junit"
+
+passed=0 failed=0 failures=()
+started=$(date +%s)
+bold() { printf '\033[1m%s\033[0m\n' "$*"; }
+
+# count_junit FILE: add the tests of a pytest junit file to the totals.
+count_junit() {
+  local counts
+  counts=$(python3 - "$1" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else list(root)
+t = sum(int(s.get("tests", 0)) for s in suites)
+f = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+sk = sum(int(s.get("skipped", 0)) for s in suites)
+print(t - f - sk, f)
+PY
+) || return 1
+  passed=$((passed + ${counts% *})); failed=$((failed + ${counts#* }))
+}
+
+# check NAME COMMAND...: one check; its output goes to tests/output/logs/NAME.log.
+check() {
+  local name=$1; shift
+  local log="$out/logs/$name.log" t0=$(date +%s)
+  bold "==> $name"
+  if "$@" >"$log" 2>&1; then
+    echo "    PASSED $name ($(( $(date +%s) - t0 ))s)"; passed=$((passed + 1))
+  else
+    echo "    FAILED $name ($(( $(date +%s) - t0 ))s), last lines of $log:"
+    sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -v '^\s*│\?\s*$' | tail -40 | sed 's/^/      /'
+    failed=$((failed + 1)); failures+=("$name")
+  fi
+}
+
+# pytest_step NAME ARGS...: a pytest run whose tests are counted one by one.
+pytest_step() {
+  local name=$1; shift
+  local junit="$out/junit/$name.xml" log="$out/logs/$name.log"
+  bold "==> $name"
+  python -m pytest -q -p no:cacheprovider --junitxml="$junit" "$@" >"$log" 2>&1
+  local rc=$?
+  tail -1 "$log" | sed 's/^/    /'
+  if [ -f "$junit" ] && count_junit "$junit"; then
+    [ $rc -eq 0 ] || { failures+=("$name"); tail -40 "$log" | sed 's/^/      /'; }
+  else
+    failed=$((failed + 1)); failures+=("$name"); tail -40 "$log" | sed 's/^/      /'
+  fi
+}
+
+# A copy of the collection at ansible_collections/etcd_ops/etcd, for the tools that need that layout.
+colroot=$out/collection
+stage_collection() {
+  rm -rf "$colroot"; mkdir -p "$colroot/ansible_collections/etcd_ops/etcd"
+  git ls-files -co --exclude-standard | grep -v '^\.collections/' | tar -cf - -T - | tar -xf - -C "$colroot/ansible_collections/etcd_ops/etcd"
+}
+
+if wants unit; then
+  PYTHONPATH=$top/.collections pytest_step unit tests/unit
+fi
+
+if wants sanity; then
+  stage_collection
+  # ansible-test downloads get-pip.py from a host this machine cannot reach; give it a stand-in.
+  mkdir -p "$HOME/.ansible/test/cache"
+  for v in 24_2 25_0 25_1 25_2 25_3; do cp tests/sanity/get_pip.py "$HOME/.ansible/test/cache/get_pip_$v.py"; done
+  check sanity bash -c "cd '$colroot/ansible_collections/etcd_ops/etcd' && ansible-test sanity --local --requirements --python 3.11 --color no"
+fi
+
+if wants lint; then
+  check ansible-lint ansible-lint --profile production --offline
+  check yamllint yamllint --strict .
+  check ruff ruff check plugins tests
+fi
+
+if wants changelog; then
+  check changelog antsibull-changelog lint
+fi
+
+if wants build; then
+  check build-install bash tests/build_install.sh
+fi
+
+if wants molecule; then
+  for suite in bookworm trixie; do
+    ETCD_LAB_SUITE=$suite PYTEST_ADDOPTS="--junitxml=$out/junit/molecule-default-$suite.xml" \
+      check "molecule-default-$suite" molecule test -s default
+    [ -f "$out/junit/molecule-default-$suite.xml" ] && count_junit "$out/junit/molecule-default-$suite.xml"
+  done
+  ETCD_LAB_SUITE=bookworm PYTEST_ADDOPTS="--junitxml=$out/junit/molecule-deploy_refusals.xml" \
+    check molecule-deploy_refusals molecule test -s deploy_refusals
+  [ -f "$out/junit/molecule-deploy_refusals.xml" ] && count_junit "$out/junit/molecule-deploy_refusals.xml"
+fi
+
+echo
+bold "test command finished in $(( $(date +%s) - started ))s (after set-up); logs in tests/output/logs"
+[ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ ${#failures[@]} -eq 0 ]
