@@ -90,7 +90,7 @@ fi
 if wants lint; then
   check ansible-lint ansible-lint --profile production --offline
   check yamllint yamllint --strict .
-  check ruff ruff check plugins tests
+  check ruff ruff check plugins tests extensions
 fi
 
 if wants changelog; then

@@ -2,9 +2,16 @@
 a write on one member readable on every other."""
 
 import json
+import subprocess
+import sys
+import tarfile
 import uuid
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lab" / "pylib"))
+import lab
 
 MEMBERS = {"node1": "172.29.90.11", "node2": "172.29.90.12", "node3": "172.29.90.13"}
 
@@ -89,3 +96,53 @@ def test_a_write_replicates_to_every_member(host):
     for address in MEMBERS.values():
         got = etcdctl(host, f"get {key} --print-value-only", f"http://{address}:2379").strip()
         assert got == value, f"{address} does not have the write"
+
+
+# Run once (no `host` fixture): the playbook as users run it, from outside molecule.
+
+
+def test_readme_command_again_changes_nothing():
+    """`ansible-playbook -i inventory playbooks/deploy.yml` from the repository root, a third time."""
+    proc = lab.playbook("deploy")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    counts = lab.recap(proc.stdout)
+    assert sorted(counts) == sorted(MEMBERS)
+    assert all(c["changed"] == 0 and c["failed"] == 0 for c in counts.values()), counts
+    assert "etcd cluster (token etcd-cluster): 3 of 3 members healthy" in proc.stdout
+
+
+def test_report_file(tmp_path):
+    report = tmp_path / "deploy.json"
+    proc = lab.playbook("deploy", lab.INVENTORY, "-e", f"etcd_report_file={report}")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    data = json.loads(report.read_text())
+    assert data["operation"] == "deploy" and data["check_mode"] is False
+    assert [m["name"] for m in data["members"]] == list(MEMBERS)
+    assert all(m["healthy"] and m["actions"] == [] and m["version"].startswith("3.") for m in data["members"])
+
+
+def test_installed_collection_runs_by_fqcn(tmp_path):
+    """The tarball builds, installs with ansible-galaxy, and its playbook runs by FQCN from elsewhere."""
+    env = lab.user_env()
+    build = subprocess.run(["ansible-galaxy", "collection", "build", "--output-path", str(tmp_path)],
+                           cwd=lab.TOP, env=env, capture_output=True, text=True, check=False)
+    assert build.returncode == 0, build.stderr
+    tarball = next(tmp_path.glob("etcd_ops-etcd-*.tar.gz"))
+    with tarfile.open(tarball) as tar:
+        names = tar.getnames()
+    assert "playbooks/deploy.yml" in names and "roles/deploy/tasks/main.yml" in names
+    assert not [n for n in names if n.startswith(("tests/", "extensions/", ".collections"))]
+
+    installed = tmp_path / "collections"
+    inst = subprocess.run(["ansible-galaxy", "collection", "install", "-p", str(installed), str(tarball)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert inst.returncode == 0, inst.stderr
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(installed)
+    env["ANSIBLE_HOST_KEY_CHECKING"] = "False"
+    proc = subprocess.run(["ansible-playbook", "-i", str(lab.INVENTORY), "etcd_ops.etcd.deploy"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert str(installed) in subprocess.run(
+        ["ansible-galaxy", "collection", "list", "etcd_ops.etcd"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, check=False).stdout
+    assert all(c["changed"] == 0 for c in lab.recap(proc.stdout).values())

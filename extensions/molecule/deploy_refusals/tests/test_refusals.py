@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lab" / "pylib"))
-import lab  # noqa: E402
+import lab
 
 
 @pytest.fixture(scope="module")
