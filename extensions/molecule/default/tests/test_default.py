@@ -146,3 +146,33 @@ def test_installed_collection_runs_by_fqcn(tmp_path):
         ["ansible-galaxy", "collection", "list", "etcd_ops.etcd"], cwd=tmp_path, env=env,
         capture_output=True, text=True, check=False).stdout
     assert all(c["changed"] == 0 for c in lab.recap(proc.stdout).values())
+
+
+def active_since(name):
+    with lab.node(name).sudo():
+        return int(lab.node(name).check_output("systemctl show etcd.service -p ActiveEnterTimestampMonotonic --value"))
+
+
+def test_changed_setting_restarts_members_one_at_a_time():
+    """A changed etcd_extra_env reaches every member through a rolling restart; data stays."""
+    node1 = lab.node("node1")
+    key, value = f"/etcd-ops-test/{uuid.uuid4()}", str(uuid.uuid4())
+    node1.check_output(f"etcdctl put {key} {value}")
+    before = {name: active_since(name) for name in MEMBERS}
+    try:
+        proc = lab.playbook("deploy", lab.INVENTORY, "-e", '{"etcd_extra_env": {"ETCD_HEARTBEAT_INTERVAL": "200"}}')
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        for name in MEMBERS:
+            assert "wrote env file, restarted" in proc.stdout.split(f"- {name} ")[1].split("\n")[0]
+            assert "ETCD_HEARTBEAT_INTERVAL=200\n" in lab.node(name).file("/data/etcd.env").content_string
+        after = [active_since(name) for name in MEMBERS]
+        # restarted in inventory order, each after the previous one was back
+        assert all(after[i] > before[name] for i, name in enumerate(MEMBERS))
+        assert after == sorted(after) and len(set(after)) == 3
+        for address in MEMBERS.values():
+            got = node1.check_output(f"etcdctl --endpoints=http://{address}:2379 get {key} --print-value-only")
+            assert got == value
+    finally:
+        back = lab.playbook("deploy")
+    assert back.returncode == 0, back.stdout[-3000:]
+    assert "3 of 3 members healthy" in back.stdout
