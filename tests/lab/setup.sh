@@ -49,6 +49,7 @@ want=$(sha256sum tests/requirements.txt | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   log "creating .venv from tests/requirements.txt"
   rm -rf .venv
+  python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
   python3 -m venv .venv
   if ! { .venv/bin/pip install --disable-pip-version-check --upgrade pip &&
          .venv/bin/pip install --disable-pip-version-check -r tests/requirements.txt; } >/tmp/etcd-ops-lab-pip.log 2>&1; then
