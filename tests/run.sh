@@ -103,9 +103,11 @@ fi
 
 if wants molecule; then
   for suite in bookworm trixie; do
-    ETCD_LAB_SUITE=$suite PYTEST_ADDOPTS="--junitxml=$out/junit/molecule-default-$suite.xml" \
-      check "molecule-default-$suite" molecule test -s default
-    [ -f "$out/junit/molecule-default-$suite.xml" ] && count_junit "$out/junit/molecule-default-$suite.xml"
+    for scenario in default modules; do
+      ETCD_LAB_SUITE=$suite PYTEST_ADDOPTS="--junitxml=$out/junit/molecule-$scenario-$suite.xml" \
+        check "molecule-$scenario-$suite" molecule test -s "$scenario"
+      [ -f "$out/junit/molecule-$scenario-$suite.xml" ] && count_junit "$out/junit/molecule-$scenario-$suite.xml"
+    done
   done
   ETCD_LAB_SUITE=bookworm PYTEST_ADDOPTS="--junitxml=$out/junit/molecule-deploy_refusals.xml" \
     check molecule-deploy_refusals molecule test -s deploy_refusals

@@ -21,7 +21,7 @@ apt_install() {
   [ "$(id -u)" = 0 ] || { echo "need root to install ${missing[*]} (apt-get)" >&2; exit 1; }
   log "installing ${missing[*]} (apt-get)"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=l apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/etcd-ops-lab-apt.log 2>&1 || { tail -20 /tmp/etcd-ops-lab-apt.log >&2; exit 1; }
 }
 
 # 1. Docker engine.

@@ -1,0 +1,273 @@
+# Copyright: etcd_ops.etcd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Private to etcd_ops.etcd: not a public API, may change without notice.
+"""The one place that knows etcdctl and etcdutl command lines.
+
+Argv is always a list; endpoints, TLS files, credentials and timeouts travel in ETCDCTL_* environment
+variables (never as flags: setting an option by both is fatal to etcdctl), so no command this client
+records or reports holds a secret. JSON output (-w json) is parsed here and only here.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_version import (
+    parse_tool_version,
+    snapshot_tool,
+    supports_bump_revision,
+    version_str,
+)
+
+# module option -> etcdctl environment variable
+ENV = (
+    ("endpoints", "ETCDCTL_ENDPOINTS"),
+    ("ca_cert", "ETCDCTL_CACERT"),
+    ("client_cert", "ETCDCTL_CERT"),
+    ("client_key", "ETCDCTL_KEY"),
+    ("user", "ETCDCTL_USER"),
+    ("password", "ETCDCTL_PASSWORD"),
+    ("dial_timeout", "ETCDCTL_DIAL_TIMEOUT"),
+    ("command_timeout", "ETCDCTL_COMMAND_TIMEOUT"),
+)
+
+
+def etcd_argument_spec(**options):
+    """The connection and tool options every module takes (twin of the connection and tools doc fragments)."""
+    spec = dict(
+        endpoints=dict(type="list", elements="str", default=["http://127.0.0.1:2379"]),
+        ca_cert=dict(type="path"),
+        client_cert=dict(type="path"),
+        client_key=dict(type="path", no_log=False),
+        user=dict(type="str"),
+        password=dict(type="str", no_log=True),
+        dial_timeout=dict(type="int", default=2),
+        command_timeout=dict(type="int", default=5),
+        etcdctl_path=dict(type="path"),
+        etcdutl_path=dict(type="path"),
+    )
+    spec.update(options)
+    return spec
+
+
+class EtcdError(Exception):
+    """A failed etcdctl/etcdutl call, or a state the caller cannot act on. `hint` says what to do."""
+
+    def __init__(self, msg, cmd=None, rc=None, stdout="", stderr="", hint=""):
+        super().__init__(msg)
+        self.msg, self.cmd, self.rc, self.stdout, self.stderr, self.hint = msg, cmd, rc, stdout, stderr, hint
+
+    def result(self):
+        """Keyword arguments for fail_json."""
+        msg = self.msg + (" " + self.hint if self.hint else "")
+        out = dict(msg=msg)
+        if self.cmd is not None:
+            out.update(cmd=self.cmd, rc=self.rc, stdout=self.stdout, stderr=self.stderr)
+        return out
+
+
+def id_hex(member_id):
+    """etcd prints member IDs as decimal uint64 in JSON; member remove/promote want hex."""
+    return format(int(member_id), "x")
+
+
+def normalize_member(raw):
+    """One member of `member list -w json`; absent fields (omitempty) become empty/false."""
+    return dict(
+        id=int(raw["ID"]),
+        id_hex=id_hex(raw["ID"]),
+        name=raw.get("name", ""),
+        peer_urls=list(raw.get("peerURLs") or []),
+        client_urls=list(raw.get("clientURLs") or []),
+        is_learner=bool(raw.get("isLearner", False)),
+        started=bool(raw.get("name")),
+    )
+
+
+def normalize_status(raw):
+    """One entry of `endpoint status -w json`."""
+    status = raw.get("Status") or {}
+    header = status.get("header") or {}
+    return dict(
+        endpoint=raw.get("Endpoint", ""),
+        member_id=int(header.get("member_id", 0)),
+        member_id_hex=id_hex(header.get("member_id", 0)),
+        cluster_id=int(header.get("cluster_id", 0)),
+        revision=int(header.get("revision", 0)),
+        raft_term=int(status.get("raftTerm", header.get("raft_term", 0))),
+        raft_index=int(status.get("raftIndex", 0)),
+        raft_applied_index=int(status.get("raftAppliedIndex", 0)),
+        leader=int(status.get("leader", 0)),
+        leader_hex=id_hex(status.get("leader", 0)),
+        is_leader=bool(status.get("leader")) and status.get("leader") == header.get("member_id"),
+        is_learner=bool(status.get("isLearner", False)),
+        version=status.get("version", ""),
+        db_size=int(status.get("dbSize", 0)),
+        db_size_in_use=int(status.get("dbSizeInUse", 0)),
+        errors=list(status.get("errors") or []),
+    )
+
+
+def normalize_health(raw):
+    return dict(endpoint=raw.get("endpoint", ""), health=bool(raw.get("health")), took=raw.get("took", ""),
+                error=raw.get("error", ""))
+
+
+def normalize_snapshot_status(raw):
+    """`snapshot status -w json`: 3.4/3.5 {hash, revision, totalKey, totalSize}; 3.6 adds version."""
+    return dict(hash=int(raw.get("hash", 0)), revision=int(raw.get("revision", 0)),
+                total_keys=int(raw.get("totalKey", 0)), total_size=int(raw.get("totalSize", 0)),
+                storage_version=raw.get("version", ""))
+
+
+def parse_json(text, what):
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise EtcdError("%s: the output is not JSON (%s)" % (what, exc), stdout=text) from exc
+
+
+class EtcdClient:
+    """etcdctl/etcdutl for one module run. `commands` lists every command run, free of secrets."""
+
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        self.commands = []
+        self.env = {}
+        for option, variable in ENV:
+            value = params.get(option)
+            if value in (None, "", []):
+                continue
+            if option == "endpoints":
+                value = ",".join(value)
+            elif option.endswith("_timeout"):
+                value = "%ss" % value
+            self.env[variable] = str(value)
+        self._paths = {"etcdctl": params.get("etcdctl_path"), "etcdutl": params.get("etcdutl_path")}
+        self._versions = {}
+
+    # -- running -------------------------------------------------------------------------------
+    def binary(self, tool, required=True):
+        path = self._paths.get(tool)
+        if not path:
+            path = self.module.get_bin_path(tool, required=False)
+            self._paths[tool] = path
+        if not path and required:
+            package = "etcd-client" if tool == "etcdctl" else "etcd-server (Debian ships etcdutl there)"
+            raise EtcdError("%s is not installed on this host." % tool,
+                            hint="Install %s or set %s_path." % (package, tool))
+        return path
+
+    def run(self, tool, args, endpoints=None, command_timeout=None, check=True):
+        """Run a tool; returns (rc, stdout, stderr). With check, a non-zero rc raises EtcdError."""
+        argv = [self.binary(tool)] + list(args)
+        env = {}
+        if tool == "etcdctl":  # etcdutl reads no environment variables
+            env = dict(self.env)
+            if endpoints is not None:
+                env["ETCDCTL_ENDPOINTS"] = ",".join(endpoints) if isinstance(endpoints, list) else endpoints
+            if command_timeout is not None:
+                env["ETCDCTL_COMMAND_TIMEOUT"] = "%ss" % command_timeout
+        cmd = shlex.join(argv)
+        self.commands.append(cmd)
+        rc, out, err = self.module.run_command(argv, environ_update=env)
+        if rc != 0 and check:
+            raise EtcdError("%s failed (rc=%s): %s" % (cmd, rc, (err or out).strip()), cmd=cmd, rc=rc,
+                            stdout=out, stderr=err)
+        return rc, out, err
+
+    def run_json(self, tool, args, **kwargs):
+        rc, out, err = self.run(tool, list(args) + ["-w", "json"], **kwargs)
+        return parse_json(out, shlex.join([tool] + list(args)))
+
+    # -- versions ------------------------------------------------------------------------------
+    def tool_version(self, tool):
+        """(major, minor, patch) of an installed tool, asked once; None when it is not installed."""
+        if tool not in self._versions:
+            version = None
+            if self.binary(tool, required=False):
+                rc, out, err = self.run(tool, ["version"], check=False)
+                version = parse_tool_version(out) if rc == 0 else None
+            self._versions[tool] = version
+        return self._versions[tool]
+
+    def snapshot_tool(self):
+        """'etcdctl' or 'etcdutl': the tool that reads and restores snapshot files on this host."""
+        have_etcdutl = self.tool_version("etcdutl") is not None
+        ctl = self.tool_version("etcdctl")
+        try:
+            return snapshot_tool(ctl, have_etcdutl)
+        except ValueError as exc:
+            raise EtcdError(str(exc)) from exc
+
+    def restore_supports_bump_revision(self):
+        return supports_bump_revision(self.tool_version(self.snapshot_tool()))
+
+    def versions(self):
+        return {tool: version_str(self.tool_version(tool)) if self.tool_version(tool) else None
+                for tool in ("etcdctl", "etcdutl")}
+
+    # -- cluster -------------------------------------------------------------------------------
+    def member_list(self, endpoints=None):
+        data = self.run_json("etcdctl", ["member", "list"], endpoints=endpoints)
+        header = data.get("header") or {}
+        return dict(cluster_id=int(header.get("cluster_id", 0)),
+                    members=[normalize_member(m) for m in data.get("members") or []])
+
+    def endpoint_status(self, endpoints):
+        """Status of each endpoint; an endpoint that does not answer is left out (etcdctl exits 1)."""
+        rc, out, err = self.run("etcdctl", ["endpoint", "status", "-w", "json"], endpoints=endpoints, check=False)
+        data = parse_json(out, "etcdctl endpoint status") if out.strip() else []
+        return [normalize_status(s) for s in data or []], err.strip()
+
+    def endpoint_health(self, endpoints):
+        """Health of each endpoint, answering or not (etcdctl exits 1 when one is unhealthy)."""
+        rc, out, err = self.run("etcdctl", ["endpoint", "health", "-w", "json"], endpoints=endpoints, check=False)
+        if not out.strip():
+            return [dict(endpoint=e, health=False, took="", error=err.strip()) for e in endpoints]
+        return [normalize_health(h) for h in parse_json(out, "etcdctl endpoint health")]
+
+    def member_add(self, name, peer_urls, learner=False):
+        args = ["member", "add", name, "--peer-urls=" + ",".join(peer_urls)]
+        if learner:
+            args.append("--learner")
+        data = self.run_json("etcdctl", args)
+        return normalize_member(data["member"]), [normalize_member(m) for m in data.get("members") or []]
+
+    def member_remove(self, member_id):
+        self.run("etcdctl", ["member", "remove", id_hex(member_id)])
+
+    def member_promote(self, member_id, check=True):
+        return self.run("etcdctl", ["member", "promote", id_hex(member_id)], check=check)
+
+    # -- snapshots -----------------------------------------------------------------------------
+    def snapshot_save(self, path, endpoint, timeout):
+        """Save a snapshot from exactly one endpoint (etcd refuses several)."""
+        self.run("etcdctl", ["snapshot", "save", path], endpoints=[endpoint], command_timeout=timeout)
+
+    def snapshot_status(self, path):
+        tool = self.snapshot_tool()
+        return normalize_snapshot_status(self.run_json(tool, ["snapshot", "status", path]))
+
+    def snapshot_restore(self, path, data_dir, name, initial_cluster, peer_urls, token,
+                         wal_dir=None, skip_hash_check=False, bump_revision=0):
+        tool = self.snapshot_tool()
+        args = ["snapshot", "restore", path, "--data-dir=" + data_dir, "--name=" + name,
+                "--initial-cluster=" + initial_cluster,
+                "--initial-advertise-peer-urls=" + ",".join(peer_urls),
+                "--initial-cluster-token=" + token]
+        if wal_dir:
+            args.append("--wal-dir=" + wal_dir)
+        if skip_hash_check:
+            args.append("--skip-hash-check")
+        if bump_revision:
+            if not supports_bump_revision(self.tool_version(tool)):
+                raise EtcdError(
+                    "%s %s cannot bump the revision on restore." % (tool, version_str(self.tool_version(tool))),
+                    hint="--bump-revision/--mark-compacted need etcd 3.4.27+, 3.5.10+ or 3.6; "
+                         "restore without bump_revision.")
+            args += ["--bump-revision=%d" % bump_revision, "--mark-compacted"]
+        return self.run(tool, args)

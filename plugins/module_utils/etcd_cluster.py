@@ -1,0 +1,63 @@
+# Copyright: etcd_ops.etcd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Private to etcd_ops.etcd: not a public API, may change without notice.
+"""The cluster as one picture: members, their health and status, the leader, and quorum."""
+
+from __future__ import annotations
+
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdError
+
+
+def cluster_info(client, endpoints, expand=True):
+    """Members, per-endpoint health/status, leader and quorum, as one dict."""
+    members, list_error, cluster_id = [], "", 0
+    try:
+        listed = client.member_list(endpoints)
+        members, cluster_id = listed["members"], listed["cluster_id"]
+    except EtcdError as exc:
+        list_error = (exc.stderr or exc.msg).strip()
+
+    probe = list(endpoints)
+    if expand and members:
+        probe = sorted({url for m in members for url in m["client_urls"]}) or probe
+    statuses = client.endpoint_status(probe)[0]
+    health = {h["endpoint"]: h for h in client.endpoint_health(probe)}
+    by_id = {s["member_id"]: s for s in statuses}
+
+    for member in members:
+        status = by_id.get(member["id"], {})
+        member["healthy"] = any(health.get(url, {}).get("health") for url in member["client_urls"])
+        for key in ("revision", "raft_term", "raft_index", "db_size", "version", "errors"):
+            member[key] = status.get(key, [] if key == "errors" else 0 if key != "version" else "")
+
+    endpoints_out = []
+    for url in probe:
+        status = next((s for s in statuses if s["endpoint"] == url), {})
+        endpoints_out.append(dict(health.get(url, dict(endpoint=url, health=False, took="", error="")), status=status))
+
+    if members:
+        voters = [m for m in members if not m["is_learner"]]
+        n_voters, healthy_voters = len(voters), sum(1 for m in voters if m["healthy"])
+    else:  # no member list (3.5+ without quorum): judge by the endpoints we were given
+        n_voters = len(probe)
+        healthy_voters = sum(1 for url in probe if health.get(url, {}).get("health"))
+    needed = n_voters // 2 + 1
+    # A member that lost its peers still calls itself leader until its election timeout runs out:
+    # without a healthy majority there is no leader to report.
+    leaders = {s["leader"] for s in statuses if s["leader"]}
+    leader = {}
+    if len(leaders) == 1 and healthy_voters >= needed:
+        leader_id = leaders.pop()
+        name = next((m["name"] for m in members if m["id"] == leader_id), "")
+        leader = dict(id_hex=format(leader_id, "x"), name=name)
+    for member in members:
+        member["is_leader"] = bool(leader) and member["id_hex"] == leader["id_hex"]
+    quorum = dict(voters=n_voters, healthy_voters=healthy_voters, needed=needed,
+                  has_quorum=healthy_voters >= needed and bool(leader))
+    if not cluster_id and statuses:
+        cluster_id = statuses[0]["cluster_id"]
+    server = next((s["version"] for s in statuses if s["version"]), "")
+    versions = dict(client.versions(), server=server or None)
+    return dict(cluster_id=format(cluster_id, "x"), members=members, member_list_error=list_error,
+                endpoints=endpoints_out, leader=leader, quorum=quorum, versions=versions)

@@ -1,0 +1,123 @@
+# Copyright: etcd_ops.etcd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Private to etcd_ops.etcd: not a public API, may change without notice.
+"""Snapshot files: checksums in one streaming pass, the sha256 trailer etcd appends, sidecars.
+
+`etcdctl snapshot save` appends sha256(db) to the bbolt file, so a good snapshot has
+size % 512 == 32 and sha256(file[:-32]) == file[-32:]; that is the check `snapshot restore` makes
+(`snapshot status` does not catch corruption). A copy of member/snap/db has no trailer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdError
+
+CHUNK = 1 << 20
+TRAILER = 32
+
+
+def digests(path):
+    """One pass over the file, memory flat in its size.
+
+    Returns dict(size, sha256 (hex of the whole file), has_trailer, trailer_ok).
+    """
+    whole, body = hashlib.sha256(), hashlib.sha256()
+    tail = b""
+    size = 0
+    with open(path, "rb") as handle:
+        while True:
+            chunk = handle.read(CHUNK)
+            if not chunk:
+                break
+            size += len(chunk)
+            whole.update(chunk)
+            data = tail + chunk
+            # everything but the last 32 bytes seen so far belongs to the body
+            body.update(data[:-TRAILER])
+            tail = data[-TRAILER:]
+    has_trailer = size % 512 == TRAILER
+    return dict(size=size, sha256=whole.hexdigest(), has_trailer=has_trailer,
+                trailer_ok=has_trailer and len(tail) == TRAILER and body.digest() == tail)
+
+
+def sidecar_path(path):
+    return path + ".sha256"
+
+
+def read_sidecar(path):
+    """The sha256 in `<path>.sha256` (sha256sum format), or None when there is no sidecar.
+
+    Raises ValueError when the sidecar is not in sha256sum format.
+    """
+    side = sidecar_path(path)
+    if not os.path.exists(side):
+        return None
+    with open(side) as handle:
+        fields = handle.read().split()
+    if not fields or len(fields[0]) != 64 or any(c not in "0123456789abcdef" for c in fields[0].lower()):
+        raise ValueError("%s is not in sha256sum format (`<sha256>  <file name>`)" % side)
+    return fields[0].lower()
+
+
+def sidecar_text(path, sha256):
+    """The line `sha256sum` writes for the file, so `sha256sum -c` checks it from its directory."""
+    return "%s  %s\n" % (sha256, os.path.basename(path))
+
+
+def inspect(client, path, deep=False, deep_dir=None, skip_hash_check=False, require_sidecar=False):
+    """Everything there is to know about a snapshot file; raises EtcdError when it is not usable."""
+    if not os.path.isfile(path):
+        raise EtcdError("The snapshot %s does not exist (or is not a file)." % path,
+                        hint="Check the path; snapshots made by backup.yml are *.db files in etcd_backup_dir.")
+    d = digests(path)
+    if d["size"] == 0:
+        raise EtcdError("The snapshot %s is empty." % path, hint="It cannot be used; take or pick another one.")
+    try:
+        recorded = read_sidecar(path)
+    except ValueError as exc:
+        raise EtcdError(str(exc), hint="Write it again with `sha256sum FILE > FILE.sha256`, or remove it.") from exc
+    sidecar = dict(path=sidecar_path(path), exists=recorded is not None, sha256=recorded or "",
+                   matches=recorded == d["sha256"] if recorded else None)
+    if recorded is None and require_sidecar:
+        raise EtcdError("The snapshot %s has no sidecar %s." % (path, sidecar["path"]),
+                        hint="Every snapshot the collection makes has one; without it the copy cannot be checked.")
+    if recorded is not None and recorded != d["sha256"]:
+        raise EtcdError("The snapshot %s does not match its sidecar: sha256 %s, the sidecar says %s." % (
+            path, d["sha256"], recorded), hint="The file changed or was copied incompletely; use another snapshot.")
+    if not skip_hash_check and not d["trailer_ok"]:
+        if d["has_trailer"]:
+            why = "its sha256 trailer does not match its content: the file is corrupted"
+        else:
+            why = ("its size (%d bytes) is not whole 512-byte pages plus etcd's 32-byte sha256 trailer: it is "
+                   "truncated, or a copy of a data dir's db file rather than a `snapshot save` file" % d["size"])
+        raise EtcdError("The snapshot %s is not usable: %s." % (path, why),
+                        hint="Use another snapshot; only a db file copied from a data dir may be restored "
+                             "with skip_hash_check, knowingly.")
+    tool = client.snapshot_tool()
+    try:
+        status = client.snapshot_status(path)
+    except EtcdError as exc:
+        exc.hint = "The file does not read as an etcd snapshot; use another one."
+        raise
+    deep_result = {}
+    if deep:
+        parent = deep_dir or os.path.dirname(os.path.abspath(path))
+        workdir = tempfile.mkdtemp(prefix=".etcd-snapshot-check-", dir=parent)
+        try:
+            client.snapshot_restore(path, os.path.join(workdir, "data"), "check", "check=http://127.0.0.1:2380",
+                                    ["http://127.0.0.1:2380"], "etcd-ops-check", skip_hash_check=skip_hash_check)
+        except EtcdError as exc:
+            exc.hint = "A restore of this file fails the same way; use another snapshot."
+            raise
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        deep_result = dict(restored=True, tool=tool)
+    return dict(path=path, size=d["size"], sha256=d["sha256"], sidecar=sidecar,
+                trailer=dict(present=d["has_trailer"], valid=d["trailer_ok"]),
+                status=status, deep=deep_result, tool=tool, versions=client.versions())

@@ -1,0 +1,109 @@
+#!/usr/bin/python
+# Copyright: etcd_ops.etcd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: etcd_member_info
+short_description: Read the members, health, status and quorum of an etcd cluster
+version_added: 0.1.0
+description:
+  - Lists the members (ID, name, peer and client URLs, learner or voter), asks every member for its
+    health and status (leader, raft term and index, revision, DB size, version), and works out the
+    quorum - how many voting members are healthy, of how many, and whether that is a majority.
+  - Changes nothing. It answers while the cluster has no quorum, and says so; on etcd 3.5+ the member
+    list itself needs quorum, and the module then reports the endpoints it was given.
+extends_documentation_fragment:
+  - etcd_ops.etcd.connection
+  - etcd_ops.etcd.attributes
+  - etcd_ops.etcd.attributes.info_module
+options:
+  cluster:
+    description:
+      - Probe every member's client URLs from the member list, not only O(endpoints).
+    type: bool
+    default: true
+author:
+  - etcd_ops maintainers (@etcd-ops)
+"""
+
+EXAMPLES = r"""
+- name: Read the cluster from one member
+  etcd_ops.etcd.etcd_member_info:
+    endpoints: [http://127.0.0.1:2379]
+  register: cluster
+
+- name: Stop unless the cluster has quorum
+  ansible.builtin.assert:
+    that: cluster.quorum.has_quorum
+    fail_msg: "{{ cluster.quorum.healthy_voters }} of {{ cluster.quorum.voters }} voting members are healthy"
+"""
+
+RETURN = r"""
+cluster_id:
+  description: The cluster ID, as hex (0 when no endpoint answered).
+  returned: always
+  type: str
+  sample: 3fd0e328ba881aa9
+members:
+  description: The members, each with its health and status where its client URL answered.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {id: 10164140046384920816, id_hex: 8d0e4785301878f0, name: node1, peer_urls: [http://172.29.90.11:2380],
+       client_urls: [http://172.29.90.11:2379], is_learner: false, started: true, healthy: true,
+       is_leader: true, revision: 4, raft_term: 2, raft_index: 14, db_size: 20480, version: 3.4.23}
+member_list_error:
+  description: Why the member list could not be read (etcd 3.5+ needs quorum for it); empty when it was read.
+  returned: always
+  type: str
+endpoints:
+  description: Health and status per probed endpoint.
+  returned: always
+  type: list
+  elements: dict
+leader:
+  description: The leader's ID (hex) and name; empty when there is none.
+  returned: always
+  type: dict
+  sample: {id_hex: 8d0e4785301878f0, name: node1}
+quorum:
+  description:
+    - C(voters) voting members, C(healthy_voters) of them healthy, C(needed) for a majority, and C(has_quorum).
+    - C(has_quorum) also needs a leader.
+  returned: always
+  type: dict
+  sample: {voters: 3, healthy_voters: 3, needed: 2, has_quorum: true}
+versions:
+  description: Versions of the tools on the host (C(etcdctl), C(etcdutl); null when absent) and of the server.
+  returned: always
+  type: dict
+  sample: {etcdctl: 3.4.23, etcdutl: null, server: 3.4.23}
+commands:
+  description: The commands the module ran (no secrets in them).
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError, etcd_argument_spec
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_cluster import cluster_info
+
+
+def main():
+    module = AnsibleModule(argument_spec=etcd_argument_spec(cluster=dict(type="bool", default=True)),
+                           supports_check_mode=True)
+    client = EtcdClient(module)
+    try:
+        info = cluster_info(client, module.params["endpoints"], module.params["cluster"])
+    except EtcdError as exc:
+        module.fail_json(commands=client.commands, **exc.result())
+    module.exit_json(changed=False, commands=client.commands, **info)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""A fake etcdctl/etcdutl for module tests: AnsibleModule.run_command answers from recorded output
+(tests/unit/fixtures/<etcd version>/...) and records every (argv, env) it was given."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+FIXTURES = Path(__file__).parent / "fixtures"
+VERSIONS = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
+
+
+def pytest_generate_tests(metafunc):
+    """A test that takes `version` runs once per recorded etcd version."""
+    if "version" in metafunc.fixturenames:
+        metafunc.parametrize("version", VERSIONS)
+
+
+@pytest.fixture
+def recorded():
+    """recorded(version, name): the text of tests/unit/fixtures/<version>/<name>."""
+    return lambda version, name: (FIXTURES / version / name).read_text()
+
+
+class FakeEtcd:
+    """Answers keyed by the command line without the binary, e.g. 'member list -w json'."""
+
+    def __init__(self, tools=("etcdctl",)):
+        self.tools = set(tools)
+        self.answers = {}
+        self.calls = []
+
+    def on(self, args, stdout="", rc=0, stderr="", do=None):
+        """Answer `args` (a command line without the binary, or its prefix); `do(argv, env)` may act first."""
+        self.answers[args] = (rc, stdout, stderr, do)
+        return self
+
+    def run_command(self, args, environ_update=None, **kwargs):
+        argv = list(args)
+        self.calls.append((argv, dict(environ_update or {})))
+        key = " ".join(argv[1:])
+        for prefix in sorted(self.answers, key=len, reverse=True):
+            if key == prefix or key.startswith(prefix + " "):
+                rc, out, err, do = self.answers[prefix]
+                if do:
+                    do(argv, dict(environ_update or {}))
+                return rc, out, err
+        raise AssertionError(f"unexpected command: {argv}")
+
+    def argvs(self):
+        return [argv for argv, env in self.calls]
+
+
+@pytest.fixture
+def fake_etcd(monkeypatch):
+    def install(tools=("etcdctl",)):
+        fake = FakeEtcd(tools)
+        monkeypatch.setattr(basic.AnsibleModule, "run_command", fake.run_command)
+        monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
+                            lambda self, name, required=False, opt_dirs=None:
+                            f"/usr/bin/{name}" if name in fake.tools else None)
+        return fake
+    return install
+
+
+@pytest.fixture
+def run_module(capsys):
+    """Run a module's main() with these args; returns its JSON result (failed or not)."""
+    def run(module, args, check_mode=False):
+        if check_mode:
+            args = dict(args, _ansible_check_mode=True)
+        with patch_module_args(args), pytest.raises(SystemExit):
+            module.main()
+        return json.loads(capsys.readouterr().out)
+    return run

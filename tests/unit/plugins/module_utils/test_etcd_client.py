@@ -1,0 +1,127 @@
+import pytest
+
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import (
+    EtcdClient,
+    EtcdError,
+    etcd_argument_spec,
+    id_hex,
+    normalize_member,
+    normalize_status,
+)
+
+
+class Module:
+    """The part of AnsibleModule the client uses."""
+
+    def __init__(self, params, fake):
+        spec = etcd_argument_spec()
+        self.params = {k: v.get("default") for k, v in spec.items()}
+        self.params.update(params)
+        self.fake = fake
+
+    def run_command(self, args, environ_update=None, **kwargs):
+        return self.fake.run_command(args, environ_update=environ_update)
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return f"/usr/bin/{name}" if name in self.fake.tools else None
+
+
+@pytest.fixture
+def client(monkeypatch):
+    from conftest import FakeEtcd
+
+    def make(params=None, tools=("etcdctl",)):
+        fake = FakeEtcd(tools)
+        return EtcdClient(Module(params or {}, fake)), fake
+    return make
+
+
+def test_secrets_and_endpoints_travel_in_the_environment(client):
+    c, fake = client({"endpoints": ["https://10.0.0.1:2379", "https://10.0.0.2:2379"], "user": "root",
+                      "password": "S3cret!", "ca_cert": "/etc/etcd/ca.pem", "client_cert": "/etc/etcd/c.pem",
+                      "client_key": "/etc/etcd/c-key.pem", "command_timeout": 7})
+    fake.on("member list -w json", '{"header":{"cluster_id":1},"members":[]}')
+    c.member_list()
+    argv, env = fake.calls[0]
+    assert argv == ["/usr/bin/etcdctl", "member", "list", "-w", "json"]
+    assert env == {
+        "ETCDCTL_ENDPOINTS": "https://10.0.0.1:2379,https://10.0.0.2:2379",
+        "ETCDCTL_USER": "root", "ETCDCTL_PASSWORD": "S3cret!",
+        "ETCDCTL_CACERT": "/etc/etcd/ca.pem", "ETCDCTL_CERT": "/etc/etcd/c.pem", "ETCDCTL_KEY": "/etc/etcd/c-key.pem",
+        "ETCDCTL_DIAL_TIMEOUT": "2s", "ETCDCTL_COMMAND_TIMEOUT": "7s",
+    }
+    assert c.commands == ["/usr/bin/etcdctl member list -w json"]
+    assert "S3cret!" not in " ".join(c.commands)
+
+
+def test_one_endpoint_for_a_snapshot_and_its_own_timeout(client):
+    c, fake = client({"endpoints": ["http://a:2379", "http://b:2379"]})
+    fake.on("snapshot save /tmp/s.db", "Snapshot saved at /tmp/s.db\n")
+    c.snapshot_save("/tmp/s.db", "http://b:2379", 600)
+    argv, env = fake.calls[0]
+    assert "--endpoints" not in " ".join(argv)  # a flag and its variable together are fatal to etcdctl
+    assert env["ETCDCTL_ENDPOINTS"] == "http://b:2379" and env["ETCDCTL_COMMAND_TIMEOUT"] == "600s"
+
+
+def test_failure_carries_command_rc_and_stderr(client):
+    c, fake = client()
+    fake.on("member remove 8d0e4785301878f0", rc=1,
+            stderr="Error: etcdserver: unhealthy cluster\n")
+    with pytest.raises(EtcdError) as err:
+        c.member_remove(10164140046384920816)
+    result = err.value.result()
+    assert result["rc"] == 1 and result["cmd"] == "/usr/bin/etcdctl member remove 8d0e4785301878f0"
+    assert "etcdserver: unhealthy cluster" in result["msg"] and result["stderr"].startswith("Error:")
+
+
+def test_missing_tool_names_the_package(client):
+    c, fake = client(tools=())
+    with pytest.raises(EtcdError) as err:
+        c.member_list()
+    msg = err.value.result()["msg"]
+    assert msg == "etcdctl is not installed on this host. Install etcd-client or set etcdctl_path."
+
+
+def test_not_json_is_an_error_with_the_output(client):
+    c, fake = client()
+    fake.on("member list -w json", "Error: something\n")
+    with pytest.raises(EtcdError, match="not JSON"):
+        c.member_list()
+
+
+def test_versions_are_asked_once_and_pick_the_snapshot_tool(client):
+    c, fake = client(tools=("etcdctl", "etcdutl"))
+    fake.on("version", "etcdctl version: 3.5.16\nAPI version: 3.5\n")
+    fake.on("snapshot status /s.db -w json", '{"hash":1,"revision":2,"totalKey":3,"totalSize":4}')
+    assert c.snapshot_tool() == "etcdutl"
+    assert c.snapshot_status("/s.db") == dict(hash=1, revision=2, total_keys=3, total_size=4, storage_version="")
+    assert c.snapshot_tool() == "etcdutl"
+    versions = [argv for argv in fake.argvs() if argv[1:] == ["version"]]
+    assert versions == [["/usr/bin/etcdutl", "version"], ["/usr/bin/etcdctl", "version"]]
+    assert fake.calls[-1][1] == {}  # etcdutl gets no ETCDCTL_* environment
+
+
+def test_restore_refuses_bump_revision_where_the_tool_lacks_it(client):
+    c, fake = client()
+    fake.on("version", "etcdctl version: 3.4.23\nAPI version: 3.4\n")
+    with pytest.raises(EtcdError) as err:
+        c.snapshot_restore("/s.db", "/data/x", "n1", "n1=http://a:2380", ["http://a:2380"], "t", bump_revision=1000)
+    assert "etcdctl 3.4.23 cannot bump the revision" in err.value.result()["msg"]
+    assert not [argv for argv in fake.argvs() if "restore" in argv]
+
+
+def test_member_ids_decimal_to_hex():
+    assert id_hex(10164140046384920816) == "8d0e4785301878f0"
+    m = normalize_member({"ID": 2152387393761349991, "peerURLs": ["http://a:2380"]})
+    assert m == dict(id=2152387393761349991, id_hex="1dded0ee482c9167", name="", peer_urls=["http://a:2380"],
+                     client_urls=[], is_learner=False, started=False)
+
+
+def test_status_without_leader():
+    header = {"cluster_id": 5, "member_id": 7, "revision": 9, "raft_term": 3}
+    status = {"header": header, "version": "3.4.23", "dbSize": 20480, "raftIndex": 14, "raftTerm": 3,
+              "errors": ["etcdserver: no leader"]}
+    raw = {"Endpoint": "http://a:2379", "Status": status}
+    s = normalize_status(raw)
+    assert s["leader"] == 0 and not s["is_leader"] and s["errors"] == ["etcdserver: no leader"]
+    assert s["revision"] == 9 and s["db_size"] == 20480 and s["version"] == "3.4.23"

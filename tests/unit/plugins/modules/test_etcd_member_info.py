@@ -1,0 +1,41 @@
+"""etcd_member_info on recorded output of a healthy cluster and of one that lost quorum."""
+
+from ansible_collections.etcd_ops.etcd.plugins.modules import etcd_member_info
+
+
+def test_healthy_cluster(fake_etcd, run_module, recorded, version):
+    fake = fake_etcd().on("version", recorded(version, "version.txt"))
+    fake.on("member list -w json", recorded(version, "member_list.json"))
+    fake.on("endpoint status -w json", recorded(version, "endpoint_status.json"))
+    fake.on("endpoint health -w json", recorded(version, "endpoint_health.json"))
+    result = run_module(etcd_member_info, {})
+    assert not result["changed"]
+    assert sorted(m["name"] for m in result["members"]) == ["node1", "node2", "node3"]
+    assert all(m["healthy"] and m["version"] == version for m in result["members"])
+    assert [m["is_leader"] for m in result["members"]].count(True) == 1
+    assert result["quorum"] == {"voters": 3, "healthy_voters": 3, "needed": 2, "has_quorum": True}
+    assert result["leader"]["name"] in ("node1", "node2", "node3")
+    assert result["versions"] == {"etcdctl": version, "etcdutl": None, "server": version}
+    # the probe went to every member's client URL, found in the member list
+    status_env = next(env for argv, env in fake.calls if argv[1:3] == ["endpoint", "status"])
+    assert status_env["ETCDCTL_ENDPOINTS"].count("http://172.29.90.1") == 3
+
+
+def test_quorum_lost(fake_etcd, run_module, recorded, version):
+    fake = fake_etcd().on("version", recorded(version, "version.txt"))
+    listed = recorded(version, "no_quorum_member_list.json")
+    fake.on("member list -w json", listed, rc=0 if listed.strip() else 1,
+            stderr=recorded(version, "no_quorum_member_list.err"))
+    fake.on("endpoint status -w json", recorded(version, "no_quorum_endpoint_status.json"), rc=1,
+            stderr=recorded(version, "no_quorum_endpoint_status.err"))
+    fake.on("endpoint health -w json", recorded(version, "no_quorum_endpoint_health.json"), rc=1,
+            stderr=recorded(version, "no_quorum_endpoint_health.err"))
+    result = run_module(etcd_member_info, {"endpoints": ["http://172.29.90.11:2379", "http://172.29.90.12:2379",
+                                                         "http://172.29.90.13:2379"]})
+    assert not result["changed"] and result["quorum"]["has_quorum"] is False
+    assert result["leader"] == {}
+    if version.startswith("3.4."):  # 3.4 serves the member list from local state
+        assert len(result["members"]) == 3 and result["member_list_error"] == ""
+    else:  # 3.5 needs quorum for it
+        assert result["members"] == [] and result["member_list_error"]
+    assert result["quorum"]["voters"] == 3 and result["quorum"]["healthy_voters"] == 0
