@@ -54,21 +54,6 @@ check() {
   fi
 }
 
-# pytest_step NAME ARGS...: a pytest run whose tests are counted one by one.
-pytest_step() {
-  local name=$1; shift
-  local junit="$out/junit/$name.xml" log="$out/logs/$name.log"
-  bold "==> $name"
-  python -m pytest -q -p no:cacheprovider --junitxml="$junit" "$@" >"$log" 2>&1
-  local rc=$?
-  tail -1 "$log" | sed 's/^/    /'
-  if [ -f "$junit" ] && count_junit "$junit"; then
-    [ $rc -eq 0 ] || { failures+=("$name"); tail -40 "$log" | sed 's/^/      /'; }
-  else
-    failed=$((failed + 1)); failures+=("$name"); tail -40 "$log" | sed 's/^/      /'
-  fi
-}
-
 # A copy of the collection at ansible_collections/etcd_ops/etcd, for the tools that need that layout.
 # It must lie outside this git work tree: ansible-test skips files that git ignores (tests/output is).
 colroot=$(mktemp -d /tmp/etcd-ops-collection.XXXXXX)
@@ -78,15 +63,31 @@ stage_collection() {
   git ls-files -co --exclude-standard | grep -v '^\.collections/' | tar -cf - -T - | tar -xf - -C "$colroot/ansible_collections/etcd_ops/etcd"
 }
 
-if wants unit; then
-  PYTHONPATH=$top/.collections pytest_step unit tests/unit
-fi
-
-if wants sanity; then
+if wants unit || wants sanity; then
   stage_collection
   # ansible-test downloads get-pip.py from a host this machine cannot reach; give it a stand-in.
   mkdir -p "$HOME/.ansible/test/cache"
   for v in 24_2 25_0 25_1 25_2 25_3; do cp tests/sanity/get_pip.py "$HOME/.ansible/test/cache/get_pip_$v.py"; done
+fi
+
+if wants unit; then
+  # ansible-test units: pytest in a venv of its own, on the collection as installed; tests counted one by one.
+  bold "==> unit"
+  coldir=$colroot/ansible_collections/etcd_ops/etcd
+  (cd "$coldir" && ansible-test units --venv --python 3.11 --color no) >"$out/logs/unit.log" 2>&1
+  rc=$?
+  grep -E '^=+ .* in [0-9.]+s' "$out/logs/unit.log" | sed 's/^/    /'
+  units_counted=0
+  for junit in "$coldir"/tests/output/junit/*.xml; do
+    [ -f "$junit" ] && count_junit "$junit" && units_counted=1
+  done
+  if [ $rc -ne 0 ] || [ $units_counted -eq 0 ]; then
+    failures+=(unit); [ $units_counted -eq 1 ] || failed=$((failed + 1))
+    tail -40 "$out/logs/unit.log" | sed 's/^/      /'
+  fi
+fi
+
+if wants sanity; then
   check sanity bash -c "set -o pipefail; cd '$colroot/ansible_collections/etcd_ops/etcd' &&
     ansible-test sanity --local --requirements --python 3.11 --color no 2>&1 | tee /dev/stderr | { ! grep -q 'All targets skipped'; }"
 fi

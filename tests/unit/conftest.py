@@ -56,6 +56,11 @@ class FakeEtcd:
 
 
 @pytest.fixture
+def fake_etcd_class():
+    return FakeEtcd
+
+
+@pytest.fixture
 def fake_etcd(monkeypatch):
     def install(tools=("etcdctl",)):
         fake = FakeEtcd(tools)

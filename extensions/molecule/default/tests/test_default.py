@@ -146,6 +146,10 @@ def test_installed_collection_runs_by_fqcn(tmp_path):
         ["ansible-galaxy", "collection", "list", "etcd_ops.etcd"], cwd=tmp_path, env=env,
         capture_output=True, text=True, check=False).stdout
     assert all(c["changed"] == 0 for c in lab.recap(proc.stdout).values())
+    for module in ("etcd_member", "etcd_member_info", "etcd_restore", "etcd_snapshot", "etcd_snapshot_info"):
+        doc = subprocess.run(["ansible-doc", f"etcd_ops.etcd.{module}"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, check=False)
+        assert doc.returncode == 0 and str(installed) in doc.stdout and "RETURN VALUES" in doc.stdout, doc.stderr
 
 
 def active_since(name):

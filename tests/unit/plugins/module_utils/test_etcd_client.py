@@ -27,11 +27,9 @@ class Module:
 
 
 @pytest.fixture
-def client(monkeypatch):
-    from conftest import FakeEtcd
-
+def client(fake_etcd_class):
     def make(params=None, tools=("etcdctl",)):
-        fake = FakeEtcd(tools)
+        fake = fake_etcd_class(tools)
         return EtcdClient(Module(params or {}, fake)), fake
     return make
 
