@@ -245,7 +245,8 @@ def main():
     result = dict(changed=bool(actions), member=after, actions=actions, quorum=info["quorum"], commands=client.commands,
                   diff=dict(before=before, after=dict(present=bool(after), learner=bool(after.get("is_learner")))))
     if p["state"] == "present":
-        result["env"] = join_env(members if not module.check_mode else members + [after], p["name"], p["peer_urls"])
+        planned = [after] if module.check_mode and not current else []  # the add check mode did not make
+        result["env"] = join_env(members + planned, p["name"], p["peer_urls"])
     module.exit_json(**result)
 
 

@@ -276,7 +276,7 @@ def main():
     except (OSError, ValueError) as exc:
         module.fail_json(msg="Restore of %s into %s failed: %s" % (p["snapshot"], data_dir, exc),
                          commands=client.commands, **result)
-    module.exit_json(changed=True, commands=client.commands, **result)
+    module.exit_json(changed=result["restored"] or result["switched"], commands=client.commands, **result)
 
 
 if __name__ == "__main__":

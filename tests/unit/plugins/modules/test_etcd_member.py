@@ -122,3 +122,11 @@ def test_add_waits_out_a_cluster_that_just_started(fake_etcd, run_module, record
     monkeypatch.setattr(etcd_member.AnsibleModule, "run_command", lambda self, args, **kw: run_command(args, **kw))
     result = run_module(etcd_member, {"name": "node4", "peer_urls": ["http://172.29.90.14:2380"], "learner": True})
     assert result["changed"] and [" ".join(a[1:]) for a in fake.argvs()].count(key) == 2
+
+
+def test_check_mode_on_a_present_member_lists_each_member_once(fake_etcd, run_module, recorded, version):
+    cluster(fake_etcd(), recorded, version)
+    result = run_module(etcd_member, {"name": "node2", "peer_urls": ["http://172.29.90.12:2380"]}, check_mode=True)
+    assert not result["changed"]
+    assert sorted(result["env"]["ETCD_INITIAL_CLUSTER"].split(",")) == [
+        f"node{i}=http://172.29.90.1{i}:2380" for i in (1, 2, 3)]

@@ -95,3 +95,10 @@ def test_bump_revision_where_the_tool_has_it(setup, run_module, version):
     else:
         assert result["changed"] and "--bump-revision=1000000000" in restores[0] and "--mark-compacted" in restores[0]
         assert restores[0][0].endswith("etcdutl")
+
+
+def test_staging_again_is_unchanged(setup, run_module):
+    fake, args, restores, tmp = setup
+    assert run_module(etcd_restore, dict(args, state="staged"))["changed"]
+    again = run_module(etcd_restore, dict(args, state="staged"))
+    assert not again["changed"] and not again["restored"] and len(restores) == 1
