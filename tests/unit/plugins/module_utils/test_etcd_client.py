@@ -123,3 +123,24 @@ def test_status_without_leader():
     s = normalize_status(raw)
     assert s["leader"] == 0 and not s["is_leader"] and s["errors"] == ["etcdserver: no leader"]
     assert s["revision"] == 9 and s["db_size"] == 20480 and s["version"] == "3.4.23"
+
+
+def test_etcd_36_texts(client):
+    """3.6 (from its source; no Debian suite ships it): etcdutl only for snapshots, `version` in snapshot
+    status, and a nil status slice printed as `null` when no endpoint answers."""
+    c, fake = client(tools=("etcdctl", "etcdutl"))
+    fake.on("version", "etcdctl version: 3.6.5\nAPI version: 3.6\n")
+    status = '{"hash":7,"revision":12,"totalKey":3,"totalSize":24576,"version":"3.6.0"}'
+    fake.on("snapshot status /s.db -w json", status)
+    assert c.snapshot_tool() == "etcdutl"
+    assert c.snapshot_status("/s.db")["storage_version"] == "3.6.0"
+    assert c.restore_supports_bump_revision() is True
+    fake.on("endpoint status -w json", "null\n", rc=1, stderr="Failed to get the status of endpoint http://a:2379\n")
+    assert c.endpoint_status(["http://a:2379"])[0] == []
+
+
+def test_etcd_36_without_etcdutl_says_what_to_install(client):
+    c, fake = client(tools=("etcdctl",))
+    fake.on("version", "etcdctl version: 3.6.5\nAPI version: 3.6\n")
+    with pytest.raises(EtcdError, match=r"install etcdutl \(Debian: package etcd-server\)"):
+        c.snapshot_status("/s.db")
