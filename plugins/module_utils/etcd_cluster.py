@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdError
 
+# Status fields copied onto each member, with their value when the member did not answer.
+MEMBER_STATUS = dict(revision=0, raft_term=0, raft_index=0, db_size=0, version="", errors=())
+
 
 def cluster_info(client, endpoints, expand=True):
     """Members, per-endpoint health/status, leader and quorum, as one dict."""
@@ -28,8 +31,8 @@ def cluster_info(client, endpoints, expand=True):
     for member in members:
         status = by_id.get(member["id"], {})
         member["healthy"] = any(health.get(url, {}).get("health") for url in member["client_urls"])
-        for key in ("revision", "raft_term", "raft_index", "db_size", "version", "errors"):
-            member[key] = status.get(key, [] if key == "errors" else 0 if key != "version" else "")
+        for key, empty in MEMBER_STATUS.items():
+            member[key] = status.get(key, empty)
 
     endpoints_out = []
     for url in probe:
