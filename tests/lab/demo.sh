@@ -2,7 +2,8 @@
 # The demo (`make demo`): sets up what is missing (tests/lab/setup.sh), starts a 3-node lab of bare
 # Debian 12 hosts under systemd, deploys etcd on it with playbooks/deploy.yml over SSH as the sudo
 # user ops (exactly the README's command), writes keys, and shows the members and their health as an
-# operator on a node sees them. The lab keeps running; `make lab-down` removes it.
+# operator on a node sees them, then backs the cluster up with playbooks/backup.yml. The lab keeps
+# running; `make lab-down` removes it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 suite=${ETCD_LAB_SUITE:-bookworm}
@@ -34,5 +35,10 @@ step "Members and their health"
 on 172.29.90.11 etcdctl member list -w table
 on 172.29.90.11 etcdctl endpoint health --cluster -w table
 on 172.29.90.11 etcdctl endpoint status --cluster -w table
+
+step "Backing up (the README's command): a verified snapshot in tests/lab/etcd-backups/"
+run ansible-playbook -i tests/lab/inventory.yml playbooks/backup.yml
+ls -l tests/lab/etcd-backups/
+(cd tests/lab/etcd-backups && sha256sum -c ./*.sha256)
 
 step "Done. The lab keeps running: ssh -i $key ops@172.29.90.11 ; remove it with: make lab-down"
