@@ -33,7 +33,7 @@ def etcd(name, action):
 
 
 def wait_healthy():
-    for _ in range(60):
+    for _attempt in range(60):
         if all(lab.node(n).run("etcdctl endpoint health").rc == 0 for n in lab.NODES):
             return
         time.sleep(1)
