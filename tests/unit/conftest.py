@@ -36,7 +36,12 @@ class FakeEtcd:
 
     def on(self, args, stdout="", rc=0, stderr="", do=None):
         """Answer `args` (a command line without the binary, or its prefix); `do(argv, env)` may act first."""
-        self.answers[args] = (rc, stdout, stderr, do)
+        self.answers[args] = [(rc, stdout, stderr, do)]
+        return self
+
+    def in_turn(self, args, *answers):
+        """Answer `args` with each (rc, stdout, stderr) in turn; the last one repeats."""
+        self.answers[args] = [(rc, out, err, None) for rc, out, err in answers]
         return self
 
     def run_command(self, args, environ_update=None, **kwargs):
@@ -45,7 +50,8 @@ class FakeEtcd:
         key = " ".join(argv[1:])
         for prefix in sorted(self.answers, key=len, reverse=True):
             if key == prefix or key.startswith(prefix + " "):
-                rc, out, err, do = self.answers[prefix]
+                queue = self.answers[prefix]
+                rc, out, err, do = queue.pop(0) if len(queue) > 1 else queue[0]
                 if do:
                     do(argv, dict(environ_update or {}))
                 return rc, out, err

@@ -86,16 +86,8 @@ def test_promote_retries_while_the_learner_catches_up(fake_etcd, run_module, rec
     learner = json.loads(recorded(version, "member_add_learner.json"))["member"]
     listed["members"].append(dict(learner, name="node4"))
     fake.on("member list -w json", json.dumps(listed))
-    answers = iter([(1, "", recorded(version, "member_promote_not_in_sync.err")), (0, "promoted\n", "")])
     promote_key = f"member promote {learner['ID']:x}"
-    original = fake.run_command
-
-    def run_command(args, environ_update=None, **kw):
-        if " ".join(args[1:]) == promote_key:
-            fake.calls.append((list(args), dict(environ_update or {})))
-            return next(answers)
-        return original(args, environ_update=environ_update, **kw)
-    monkeypatch.setattr(etcd_member.AnsibleModule, "run_command", lambda self, args, **kw: run_command(args, **kw))
+    fake.in_turn(promote_key, (1, "", recorded(version, "member_promote_not_in_sync.err")), (0, "promoted\n", ""))
     result = run_module(etcd_member, {"name": "node4", "peer_urls": ["http://172.29.90.14:2380"], "promote": True})
     assert result["changed"] and result["actions"] == ["promoted node4"] and not result["member"]["is_learner"]
     assert [argv[1:] for argv in fake.argvs()].count(promote_key.split()) == 2
@@ -110,16 +102,8 @@ def test_add_waits_out_a_cluster_that_just_started(fake_etcd, run_module, record
     monkeypatch.setattr(etcd_member.time, "sleep", lambda s: None)
     fake = cluster(fake_etcd(), recorded, version)
     key = "member add node4 --peer-urls=http://172.29.90.14:2380 --learner -w json"
-    answers = iter([(1, "", "Error: etcdserver: unhealthy cluster\n"),
-                    (0, recorded(version, "member_add_learner.json"), "")])
-    original = fake.run_command
-
-    def run_command(args, environ_update=None, **kw):
-        if " ".join(args[1:]) == key:
-            fake.calls.append((list(args), dict(environ_update or {})))
-            return next(answers)
-        return original(args, environ_update=environ_update, **kw)
-    monkeypatch.setattr(etcd_member.AnsibleModule, "run_command", lambda self, args, **kw: run_command(args, **kw))
+    fake.in_turn(key, (1, "", "Error: etcdserver: unhealthy cluster\n"),
+                 (0, recorded(version, "member_add_learner.json"), ""))
     result = run_module(etcd_member, {"name": "node4", "peer_urls": ["http://172.29.90.14:2380"], "learner": True})
     assert result["changed"] and [" ".join(a[1:]) for a in fake.argvs()].count(key) == 2
 
