@@ -15,11 +15,14 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdError
 
 CHUNK = 1 << 20
 TRAILER = 32
+# Room asked for beyond the member's database size: the file also grows while it downloads.
+SPACE_MARGIN = 1.1
 
 
 def digests(path):
@@ -121,3 +124,50 @@ def inspect(client, path, deep=False, deep_dir=None, skip_hash_check=False, requ
     return dict(path=path, size=d["size"], sha256=d["sha256"], sidecar=sidecar,
                 trailer=dict(present=d["has_trailer"], valid=d["trailer_ok"]),
                 status=status, deep=deep_result, tool=tool, versions=client.versions())
+
+
+def save(client, path, endpoint, timeout, settle=None, sidecar=True):
+    """Save a snapshot from one endpoint to `path`, verified before it gets that name.
+
+    The download goes to a hidden temporary name beside `path`; `settle(file)` (mode, owner) and `inspect`
+    run on it, then it is renamed, so nothing half-written carries a final name. With `sidecar`, a
+    `<path>.sha256` is written the same way. Returns what the file is (size, sha256, revision, ...).
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise EtcdError("The directory %s does not exist." % directory, hint="Create it first (mode 0700).")
+    statuses, err = client.endpoint_status([endpoint])
+    if not statuses:
+        raise EtcdError("The member at %s does not answer: %s" % (endpoint, err or "no status"),
+                        hint="Take the snapshot from a healthy member (endpoint).")
+    member = statuses[0]
+    st = os.statvfs(directory)
+    free = st.f_bavail * st.f_frsize
+    if free < member["db_size"] * SPACE_MARGIN:
+        raise EtcdError("Not enough space in %s: %d bytes free, the database is %d bytes." % (
+            directory, free, member["db_size"]), hint="Free space there or write the snapshot elsewhere.")
+
+    settle = settle or (lambda file: os.chmod(file, 0o600))
+    started = time.monotonic()
+    temp = os.path.join(directory, ".%s.tmp-%d" % (os.path.basename(path), os.getpid()))
+    temp_side = temp + ".sha256"
+    try:
+        client.snapshot_save(temp, endpoint, timeout)
+        settle(temp)
+        info = inspect(client, temp)
+        if sidecar:
+            with open(temp_side, "w") as handle:
+                handle.write(sidecar_text(path, info["sha256"]))
+            settle(temp_side)
+        os.rename(temp, path)
+        if sidecar:
+            os.rename(temp_side, sidecar_path(path))
+    finally:
+        for leftover in (temp, temp_side, temp + ".part"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+    status = info["status"]
+    return dict(path=path, sidecar=sidecar_path(path) if sidecar else "", endpoint=endpoint, size=info["size"],
+                sha256=info["sha256"], revision=status["revision"], hash=status["hash"],
+                total_keys=status["total_keys"], etcd_version=member["version"],
+                duration=round(time.monotonic() - started, 3))

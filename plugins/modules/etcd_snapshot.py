@@ -113,16 +113,12 @@ commands:
 """
 
 import os
-import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_snapshot_file as snapfile
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError, etcd_argument_spec
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_snapshot_file import inspect
-
-# Room asked for beyond the member's database size: the file also grows while it downloads.
-SPACE_MARGIN = 1.1
 
 
 def _settle(module, path, owner, group):
@@ -134,41 +130,7 @@ def _settle(module, path, owner, group):
 
 
 def save(module, client, path, endpoint, owner, group, timeout):
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise EtcdError("The directory %s does not exist." % directory, hint="Create it first (mode 0700).")
-    statuses, err = client.endpoint_status([endpoint])
-    if not statuses:
-        raise EtcdError("The member at %s does not answer: %s" % (endpoint, err or "no status"),
-                        hint="Take the snapshot from a healthy member (endpoint).")
-    member = statuses[0]
-    st = os.statvfs(directory)
-    free = st.f_bavail * st.f_frsize
-    if free < member["db_size"] * SPACE_MARGIN:
-        raise EtcdError("Not enough space in %s: %d bytes free, the database is %d bytes." % (
-            directory, free, member["db_size"]), hint="Free space there or write the snapshot elsewhere.")
-
-    started = time.monotonic()
-    temp = os.path.join(directory, ".%s.tmp-%d" % (os.path.basename(path), os.getpid()))
-    temp_side = temp + ".sha256"
-    try:
-        client.snapshot_save(temp, endpoint, timeout)
-        _settle(module, temp, owner, group)
-        info = inspect(client, temp)
-        with open(temp_side, "w") as handle:
-            handle.write(snapfile.sidecar_text(path, info["sha256"]))
-        _settle(module, temp_side, owner, group)
-        os.rename(temp, path)
-        os.rename(temp_side, snapfile.sidecar_path(path))
-    finally:
-        for leftover in (temp, temp_side, temp + ".part"):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
-    status = info["status"]
-    return dict(path=path, sidecar=snapfile.sidecar_path(path), endpoint=endpoint, size=info["size"],
-                sha256=info["sha256"], revision=status["revision"], hash=status["hash"],
-                total_keys=status["total_keys"], etcd_version=member["version"],
-                duration=round(time.monotonic() - started, 3))
+    return snapfile.save(client, path, endpoint, timeout, settle=lambda p: _settle(module, p, owner, group))
 
 
 def main():

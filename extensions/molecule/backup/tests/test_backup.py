@@ -2,7 +2,9 @@
 
 import hashlib
 import json
+import os
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -161,3 +163,153 @@ def test_default_store_is_beside_the_inventory():
             path.unlink()
         if not existed and default.exists():
             default.rmdir()
+
+
+def test_a_store_without_room_is_refused(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small store needs root (CI runs as root)")
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", str(small)], check=True)
+    try:
+        proc = backup(small / "store")
+        out = lab.flat(proc.stdout)
+        assert proc.returncode != 0
+        assert f"Not enough space in the store {small}/store on the controller: 8192 bytes free" in out
+        assert list((small / "store").iterdir()) == []
+        assert lab.node("node1").run("ls -A /var/tmp/etcd-ops-backup").stdout.strip() == ""
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
+
+
+# Scheduled snapshots on the members. The calendar value never fires during a test run.
+SCHEDULE = "2099-01-01 03:00:00"
+NODE_DIR = "/var/backups/etcd-ops"
+JOB_FILES = "find /etc/systemd/system /usr/local/lib /etc/etcd-ops -name '*etcd-ops*' 2>/dev/null | sort"
+
+
+def schedule(store, value, *args):
+    return backup(store, "-e", f'etcd_backup_schedule="{value}"', "-e", "etcd_backup_now=false", *args)
+
+
+def node_snapshots(name):
+    out = lab.node(name).check_output(f"ls -A {NODE_DIR}")
+    return sorted(n for n in out.split() if NAME.match(n))
+
+
+def job_state(name):
+    host = lab.node(name)
+    return host.run(f"{JOB_FILES}; md5sum /etc/etcd-ops/backup.json /etc/systemd/system/etcd-ops-backup.* 2>/dev/null;"
+                    " systemctl is-enabled etcd-ops-backup.timer; systemctl is-active etcd-ops-backup.timer").stdout
+
+
+def test_schedule_installs_a_timer_on_every_member_and_twice_changes_nothing(store):
+    proc = schedule(store, SCHEDULE)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    out = lab.flat(proc.stdout)
+    assert f"schedule: etcd-ops-backup.timer on node1, node2, node3, OnCalendar={SCHEDULE}" in out
+    assert "etcd backup of cluster" not in out  # etcd_backup_now=false: no snapshot into the store
+    for name in lab.NODES:
+        host = lab.node(name)
+        assert host.service("etcd-ops-backup.timer").is_enabled
+        assert host.service("etcd-ops-backup.timer").is_running
+        assert SCHEDULE in host.check_output("systemctl show etcd-ops-backup.timer -p TimersCalendar")
+        assert host.file("/etc/etcd-ops/backup.json").mode == 0o600
+        assert host.file(NODE_DIR).mode == 0o700
+        settings = json.loads(host.file("/etc/etcd-ops/backup.json").content_string)
+        assert settings["member"] == name and settings["cluster"] == "etcd-cluster" and settings["keep"] == 7
+    again = schedule(store, SCHEDULE)
+    assert again.returncode == 0 and all(c["changed"] == 0 for c in lab.recap(again.stdout).values()), again.stdout
+
+
+def test_the_timers_service_started_by_hand_writes_a_verified_snapshot():
+    host = lab.node("node2")
+    host.check_output("systemctl start etcd-ops-backup.service")
+    [name] = node_snapshots("node2")
+    path = f"{NODE_DIR}/{name}"
+    for file in (path, f"{path}.sha256", f"{path}.json"):
+        assert host.file(file).mode == 0o600 and host.file(file).user == "root", file
+    assert host.run(f"cd {NODE_DIR} && sha256sum -c {name}.sha256").rc == 0
+    tool = "etcdutl" if host.run("command -v etcdutl").rc == 0 else "etcdctl"
+    status = json.loads(host.check_output(f"{tool} snapshot status {path} -w json"))
+    meta = json.loads(host.file(f"{path}.json").content_string)
+    assert status["revision"] == meta["revision"] and status["hash"] == meta["hash"]
+    assert name.endswith(f"-r{meta['revision']}.db")
+    assert meta["source_member"] == "node2" and sorted(meta["members"]) == ["node1", "node2", "node3"]
+    assert not [n for n in host.check_output(f"ls -A {NODE_DIR}").split() if n.startswith(".")]
+    journal = host.check_output("journalctl -u etcd-ops-backup.service --no-pager -o cat")
+    assert f"saved {path}: {meta['size']} bytes, revision {meta['revision']}" in journal
+
+
+def test_the_members_retention_keeps_the_newest_and_nothing_else(store):
+    proc = backup(store, "-e", f'etcd_backup_schedule="{SCHEDULE}"', "-e", "etcd_backup_now=false",
+                  "-e", "etcd_backup_schedule_keep=2")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    host = lab.node("node2")
+    host.check_output(f"echo mine > {NODE_DIR}/etcd-cluster-latest.db")
+    before = node_snapshots("node2")
+    for _run in range(2):
+        time.sleep(1)  # names carry the second
+        host.check_output("systemctl start etcd-ops-backup.service")
+    kept = node_snapshots("node2")
+    assert len(kept) == 2 and before[0] not in kept
+    assert host.run(f"ls {NODE_DIR}/{before[0]}.json {NODE_DIR}/{before[0]}.sha256").rc != 0
+    assert host.file(f"{NODE_DIR}/etcd-cluster-latest.db").exists
+    assert "1 removed" in host.check_output("journalctl -u etcd-ops-backup.service --no-pager -o cat | tail -n 3")
+
+
+def test_the_job_on_a_stopped_member_fails_loudly_and_writes_nothing():
+    host = lab.node("node3")
+    etcd("node3", "stop")
+    try:
+        assert host.run("systemctl start etcd-ops-backup.service").rc != 0
+        assert host.run("systemctl is-failed etcd-ops-backup.service").stdout.strip() == "failed"
+        journal = host.check_output("journalctl -u etcd-ops-backup.service --no-pager -o cat")
+        assert "etcd-ops-backup failed: The member at http://172.29.90.13:2379 is not healthy" in journal
+        assert node_snapshots("node3") == []
+        assert host.check_output(f"ls -A {NODE_DIR}").strip() == ""
+    finally:
+        etcd("node3", "start")
+        host.run("systemctl reset-failed etcd-ops-backup.service")
+        wait_healthy()
+
+
+def test_a_schedule_systemd_refuses_changes_nothing(store):
+    before = {n: job_state(n) for n in lab.NODES}
+    proc = schedule(store, "2099-13-01 03:00")
+    out = lab.flat(proc.stdout)
+    assert proc.returncode != 0
+    assert 'etcd_backup_schedule="2099-13-01 03:00" is not a systemd calendar event' in out
+    assert "systemd-analyze calendar VALUE" in out
+    assert {n: job_state(n) for n in lab.NODES} == before
+
+
+def test_schedule_in_check_mode_changes_nothing(store):
+    before = {n: job_state(n) for n in lab.NODES}
+    proc = schedule(store, "2099-02-01 03:00:00", "--check")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "schedule: check mode: would install etcd-ops-backup.timer on node1, node2, node3" in lab.flat(proc.stdout)
+    assert {n: job_state(n) for n in lab.NODES} == before
+
+
+def test_nothing_to_do_is_said(store):
+    proc = backup(store, "-e", "etcd_backup_now=false")
+    assert proc.returncode != 0 and "this run would do nothing" in lab.flat(proc.stdout)
+
+
+def test_schedule_absent_removes_the_timer_and_keeps_the_snapshots(store, tmp_path):
+    kept = node_snapshots("node2")
+    report = tmp_path / "report.json"
+    proc = schedule(store, "absent", "-e", f"etcd_report_file={report}")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    out = lab.flat(proc.stdout)
+    assert "schedule: removed etcd-ops-backup.timer from node1, node2, node3" in out
+    assert f"the snapshots it took stay in {NODE_DIR}" in out
+    assert json.loads(report.read_text())["schedule"] == dict(state="absent", on_calendar="", dir=NODE_DIR, keep=7,
+                                                              members=["node1", "node2", "node3"])
+    for name in lab.NODES:
+        assert lab.node(name).run(JOB_FILES).stdout.strip() == "", name
+        assert lab.node(name).run("systemctl cat etcd-ops-backup.timer").rc != 0
+    assert node_snapshots("node2") == kept and len(kept) == 2
+    again = schedule(store, "absent")
+    assert again.returncode == 0 and all(c["changed"] == 0 for c in lab.recap(again.stdout).values())

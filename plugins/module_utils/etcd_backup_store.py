@@ -1,0 +1,165 @@
+# Copyright: etcd_ops.etcd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Private to etcd_ops.etcd: not a public API, may change without notice.
+"""A store of snapshots on a node, and the job the backup role's timer runs there.
+
+The scheduled job (`etcd_backup_schedule`) has no Ansible on the node: the role installs this file, the
+client and the snapshot-file helpers under /usr/local/lib/etcd-ops, with a small entry point there that
+calls main(). LocalRunner gives EtcdClient the three AnsibleModule methods it uses, so the job runs the same
+etcdctl/etcdutl command lines, checks and naming as the modules and the controller store:
+`<cluster>-<UTC YYYYmmddTHHMMSSZ>-r<revision>.db` with `.sha256` (sha256sum format) and `.json` sidecars,
+mode 0600, and only names of that form are ever pruned.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_snapshot_file as snapfile
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError
+
+SEARCH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+INCOMING = ".incoming-"
+CONNECTION = ("ca_cert", "client_cert", "client_key", "dial_timeout", "command_timeout", "etcdctl_path",
+              "etcdutl_path")
+
+
+def stored_name(cluster, stamp, revision):
+    return "%s-%s-r%d.db" % (cluster, stamp, revision)
+
+
+def name_pattern(cluster):
+    """The names this collection gives snapshots of `cluster`; nothing else is counted or pruned."""
+    return re.compile(r"^%s-[0-9]{8}T[0-9]{6}Z-r[0-9]+\.db$" % re.escape(cluster))
+
+
+def stored(directory, cluster):
+    """The snapshots of `cluster` in `directory`, newest first (the UTC stamp in the name sorts them)."""
+    pattern = name_pattern(cluster)
+    return sorted((n for n in os.listdir(directory) if pattern.match(n)), reverse=True)
+
+
+def prune(directory, cluster, keep):
+    """Remove the snapshots beyond the newest `keep`, with their sidecars. Returns the removed names."""
+    removed = stored(directory, cluster)[keep:]
+    for name in removed:
+        for ext in ("", ".sha256", ".json"):
+            path = os.path.join(directory, name + ext)
+            if os.path.exists(path):
+                os.unlink(path)
+    return removed
+
+
+def write_file(path, text):
+    """Write `text` to `path` (mode 0600) under a temporary name first, then rename it."""
+    temp = os.path.join(os.path.dirname(path), INCOMING + os.path.basename(path))
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(temp, 0o600)
+    os.rename(temp, path)
+
+
+class LocalRunner:
+    """The AnsibleModule methods EtcdClient calls, for a process that runs without Ansible."""
+
+    def __init__(self, params):
+        self.params = params
+
+    @staticmethod
+    def get_bin_path(name, required=False, opt_dirs=None):
+        return shutil.which(name, path=os.environ.get("PATH", "") + ":" + SEARCH_PATH)
+
+    @staticmethod
+    def run_command(args, environ_update=None, **kwargs):
+        env = dict(os.environ)
+        env.update(environ_update or {})
+        proc = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+        return proc.returncode, proc.stdout, proc.stderr
+
+
+def run_job(config, client=None, now=None):
+    """One scheduled snapshot: health, save + verify, name with the revision, sidecars, retention.
+
+    `config` is the JSON the role writes: endpoint, dir, cluster, member, keep, timeout and the connection
+    options. Returns what was done; raises EtcdError with the cause and the fix.
+    """
+    endpoint, directory, cluster = config["endpoint"], config["dir"], config["cluster"]
+    if client is None:
+        params = dict((k, config.get(k)) for k in CONNECTION)
+        params["endpoints"] = [endpoint]
+        client = EtcdClient(LocalRunner(params))
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o700)
+    # hidden files of an earlier run that was killed: ours, half-written, never a snapshot
+    for leftover in os.listdir(directory):
+        if leftover.startswith(INCOMING) or leftover.startswith("." + INCOMING):
+            os.unlink(os.path.join(directory, leftover))
+    health = client.endpoint_health([endpoint])
+    if not health or not health[0]["health"]:
+        error = health[0].get("error") if health else ""
+        raise EtcdError("The member at %s is not healthy%s; no snapshot was taken." % (
+            endpoint, ": " + error if error else ""),
+            hint="A member answers healthy only while the cluster has quorum. The other members' timers keep "
+                 "taking snapshots; check this member with `systemctl status etcd` and `etcdctl endpoint health`.")
+
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    incoming = os.path.join(directory, "%s%s-%s.db" % (INCOMING, cluster, stamp))
+    try:
+        snap = snapfile.save(client, incoming, endpoint, config.get("timeout", 600), sidecar=False)
+        info = client.member_list([endpoint])
+        name = stored_name(cluster, stamp, snap["revision"])
+        final = os.path.join(directory, name)
+        meta = dict(file=name, sha256=snap["sha256"], size=snap["size"], revision=snap["revision"],
+                    hash=snap["hash"], total_keys=snap["total_keys"], etcd_version=snap["etcd_version"],
+                    cluster_id=format(info["cluster_id"], "x"), cluster_token=cluster,
+                    members=[m["name"] for m in info["members"]], source_member=config.get("member", ""),
+                    source_endpoint=endpoint, time=now.strftime("%Y-%m-%dT%H:%M:%SZ"), duration=snap["duration"])
+        # the sidecars first: a snapshot under its final name always has both
+        write_file(final + ".sha256", snapfile.sidecar_text(final, snap["sha256"]))
+        write_file(final + ".json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        os.rename(incoming, final)
+    finally:
+        if os.path.exists(incoming):
+            os.unlink(incoming)
+    removed = prune(directory, cluster, int(config.get("keep", 7)))
+    return dict(meta, path=final, removed=removed, kept=len(stored(directory, cluster)))
+
+
+def summary(result):
+    """The one line the job writes to the journal."""
+    return ("saved %s: %d bytes, revision %d, %d keys, sha256 %s, took %.2fs; %d snapshot(s) kept, %d removed" % (
+        result["path"], result["size"], result["revision"], result["total_keys"], result["sha256"],
+        result["duration"], result["kept"], len(result["removed"])))
+
+
+def main(argv=None):
+    """Entry point of the scheduled job: `etcd-ops-backup.py --config FILE`. Exit 0 or 1 (2: bad usage)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) != 2 or argv[0] != "--config":
+        sys.stderr.write("usage: etcd-ops-backup.py --config FILE (installed by etcd_ops.etcd's backup role)\n")
+        return 2
+    try:
+        with open(argv[1]) as handle:
+            config = json.load(handle)
+        result = run_job(config)
+    except (OSError, ValueError, KeyError) as exc:
+        sys.stderr.write("etcd-ops-backup failed: %s\n" % exc)
+        return 1
+    except EtcdError as exc:
+        failure = exc.result()
+        sys.stderr.write("etcd-ops-backup failed: %s\n" % failure["msg"])
+        if failure.get("cmd"):
+            sys.stderr.write("command: %s (rc=%s)\nstderr: %s\n" % (
+                failure["cmd"], failure["rc"], (failure["stderr"] or "").strip()))
+        return 1
+    sys.stdout.write(summary(result) + "\n")
+    return 0

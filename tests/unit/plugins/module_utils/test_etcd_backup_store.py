@@ -1,0 +1,150 @@
+"""The scheduled job's store on a node: naming, sidecars, retention and refusals, with a fake etcdctl."""
+
+import datetime
+import hashlib
+import json
+import os
+
+import pytest
+
+from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_backup_store as store
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError
+
+NOW = datetime.datetime(2026, 11, 25, 2, 30, 5, tzinfo=datetime.timezone.utc)
+
+
+def snapshot_bytes(pages=16):
+    body = os.urandom(512 * pages)
+    return body + hashlib.sha256(body).digest()
+
+
+class Runner:
+    """What EtcdClient needs of a module, answering from a FakeEtcd."""
+
+    def __init__(self, fake):
+        self.fake, self.params = fake, {"endpoints": ["http://127.0.0.1:2379"]}
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return f"/usr/bin/{name}" if name in self.fake.tools else None
+
+    def run_command(self, args, environ_update=None, **kwargs):
+        return self.fake.run_command(args, environ_update=environ_update)
+
+
+@pytest.fixture
+def etcd(fake_etcd_class, recorded, version):
+    """A healthy member whose `snapshot save` writes `data` (set .data to change it)."""
+    fake = fake_etcd_class(("etcdctl", "etcdutl") if version >= "3.5" else ("etcdctl",))
+    fake.data = snapshot_bytes()
+
+    def save(argv, env):
+        assert env["ETCDCTL_ENDPOINTS"] == "http://127.0.0.1:2379"
+        with open(argv[-1], "wb") as handle:
+            handle.write(fake.data)
+    health = json.loads(recorded(version, "endpoint_health.json"))[:1]
+    fake.on("version", recorded(version, "version.txt"))
+    if "etcdutl" in fake.tools:
+        fake.on("etcdutl version", recorded(version, "etcdutl_version.txt"))
+    fake.on("snapshot status", recorded(version, "snapshot_status.json"))
+    fake.on("endpoint status -w json", json.dumps(json.loads(recorded(version, "endpoint_status.json"))[:1]))
+    fake.on("endpoint health -w json", json.dumps(health))
+    fake.on("member list -w json", recorded(version, "member_list.json"))
+    fake.on("snapshot save", "Snapshot saved\n", do=save)
+    fake.client = EtcdClient(Runner(fake))
+    return fake
+
+
+def config(tmp_path, **kw):
+    return dict(dict(endpoint="http://127.0.0.1:2379", dir=str(tmp_path / "store"), cluster="etcd-cluster",
+                     member="node1", keep=3, timeout=600), **kw)
+
+
+def test_a_verified_snapshot_under_its_final_name_with_sidecars(etcd, recorded, version, tmp_path):
+    result = store.run_job(config(tmp_path), client=etcd.client, now=NOW)
+    status = json.loads(recorded(version, "snapshot_status.json"))
+    name = f"etcd-cluster-20261125T023005Z-r{status['revision']}.db"
+    directory = tmp_path / "store"
+    assert sorted(p.name for p in directory.iterdir()) == [name, name + ".json", name + ".sha256"]
+    assert oct(directory.stat().st_mode & 0o777) == "0o700"
+    assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in directory.iterdir())
+    digest = hashlib.sha256(etcd.data).hexdigest()
+    assert (directory / name).read_bytes() == etcd.data
+    assert (directory / f"{name}.sha256").read_text() == f"{digest}  {name}\n"
+    meta = json.loads((directory / f"{name}.json").read_text())
+    members = json.loads(recorded(version, "member_list.json"))["members"]
+    assert meta["file"] == name and meta["sha256"] == digest and meta["size"] == len(etcd.data)
+    assert meta["revision"] == status["revision"] and meta["total_keys"] == status["totalKey"]
+    assert sorted(meta["members"]) == sorted(m["name"] for m in members)
+    assert meta["source_member"] == "node1" and meta["time"] == "2026-11-25T02:30:05Z"
+    assert meta["cluster_id"] == format(json.loads(recorded(version, "member_list.json"))["header"]["cluster_id"], "x")
+    assert result["path"] == str(directory / name) and result["kept"] == 1 and result["removed"] == []
+    line = store.summary(result)
+    assert line.startswith(f"saved {directory / name}: {len(etcd.data)} bytes, revision {status['revision']}")
+    assert line.endswith("1 snapshot(s) kept, 0 removed")
+
+
+def test_retention_prunes_only_our_names(etcd, tmp_path):
+    directory = tmp_path / "store"
+    directory.mkdir()
+    ours = [f"etcd-cluster-2026112{d}T000000Z-r{d}.db" for d in range(1, 5)]
+    foreign = ["etcd-cluster-latest.db", "other-cluster-20260101T000000Z-r1.db", "notes.txt"]
+    for name in ours:
+        for ext in ("", ".sha256", ".json"):
+            (directory / (name + ext)).write_text("x")
+    for name in foreign:
+        (directory / name).write_text("mine")
+    result = store.run_job(config(tmp_path, keep=3), client=etcd.client, now=NOW)
+    assert result["removed"] == ours[:2][::-1] and result["kept"] == 3
+    names = set(os.listdir(directory))
+    assert not any(n.startswith(tuple(ours[:2])) for n in names)
+    assert set(ours[2:]) <= names and set(foreign) <= names
+
+
+def test_an_unhealthy_member_is_refused_and_nothing_written(etcd, recorded, version, tmp_path):
+    etcd.on("endpoint health -w json", recorded(version, "no_quorum_endpoint_health.json"), rc=1)
+    with pytest.raises(EtcdError) as err:
+        store.run_job(config(tmp_path), client=etcd.client, now=NOW)
+    assert "is not healthy" in err.value.msg and "no snapshot was taken" in err.value.msg
+    assert list((tmp_path / "store").iterdir()) == []
+    assert not [a for a in etcd.argvs() if "save" in a]
+
+
+def test_a_bad_download_leaves_nothing(etcd, tmp_path):
+    etcd.data = snapshot_bytes()[:-1]
+    with pytest.raises(EtcdError) as err:
+        store.run_job(config(tmp_path), client=etcd.client, now=NOW)
+    assert "is not usable" in err.value.msg
+    assert list((tmp_path / "store").iterdir()) == []
+
+
+def test_leftovers_of_a_killed_run_are_removed(etcd, tmp_path):
+    directory = tmp_path / "store"
+    directory.mkdir()
+    (directory / "..incoming-etcd-cluster-20261124T000000Z.db.tmp-99").write_bytes(b"half")
+    (directory / ".incoming-etcd-cluster-20261124T000000Z-r5.db.json").write_text("{")
+    store.run_job(config(tmp_path), client=etcd.client, now=NOW)
+    assert not [p for p in directory.iterdir() if p.name.startswith(".")]
+
+
+def test_main_reports_success_and_failure(etcd, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(store, "EtcdClient", lambda runner: etcd.client)
+    path = tmp_path / "backup.json"
+    path.write_text(json.dumps(config(tmp_path)))
+    assert store.main(["--config", str(path)]) == 0
+    assert capsys.readouterr().out.startswith(f"saved {tmp_path}/store/etcd-cluster-")
+
+    etcd.on("snapshot save", "", rc=1, stderr="context deadline exceeded")
+    assert store.main(["--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "etcd-ops-backup failed:" in err and "rc=1" in err and "context deadline exceeded" in err
+
+    assert store.main(["--config", str(tmp_path / "missing.json")]) == 1
+    assert "No such file" in capsys.readouterr().err
+    assert store.main([]) == 2
+
+
+def test_local_runner_runs_a_real_process_with_the_environment():
+    rc, out, err = store.LocalRunner({}).run_command(["/bin/sh", "-c", "echo $ETCDCTL_ENDPOINTS; exit 3"],
+                                                     environ_update={"ETCDCTL_ENDPOINTS": "http://x:2379"})
+    assert (rc, out, err) == (3, "http://x:2379\n", "")
+    assert store.LocalRunner.get_bin_path("sh") is not None
