@@ -1,0 +1,202 @@
+"""replace_member.yml as a user runs it (README command, over SSH+sudo): what it does to the cluster and the
+node, re-runs, and the refusals, each compared with every node's state before."""
+
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lab" / "pylib"))
+import lab
+
+KEYS = 30
+
+
+def replace(*args, inv=lab.INVENTORY):
+    return lab.playbook("replace_member", inv, *args)
+
+
+def etcd(name, action):
+    lab.node(name).run(f"systemctl {action} etcd.service")
+
+
+def members():
+    """The member list as node2 or node1 sees it (whichever answers)."""
+    for name in ("node2", "node1", "node3"):
+        out = lab.node(name).run("etcdctl member list -w json")
+        if out.rc == 0:
+            return json.loads(out.stdout)["members"]
+    raise AssertionError("no member answers member list")
+
+
+def wait_healthy():
+    for _attempt in range(60):
+        if all(lab.node(n).run("etcdctl endpoint health").rc == 0 for n in lab.NODES):
+            return
+        time.sleep(1)
+    raise AssertionError("cluster did not become healthy")
+
+
+def assert_whole_cluster():
+    wait_healthy()
+    listed = members()
+    assert sorted(m.get("name", "") for m in listed) == ["node1", "node2", "node3"]
+    assert not any(m.get("isLearner") for m in listed)
+
+
+def keys_on(name):
+    out = lab.node(name).check_output("etcdctl get /replace-test/ --prefix --keys-only")
+    return len([line for line in out.splitlines() if line.strip()])
+
+
+def state():
+    """Every node's fingerprint and the cluster's member IDs: equal before and after means nothing changed."""
+    return {n: lab.fingerprint(n) for n in lab.NODES}, sorted(m["ID"] for m in members())
+
+
+def unchanged(before, proc):
+    after = {n: lab.fingerprint(n) for n in lab.NODES}
+    assert after == before[0], proc.stdout[-2000:]
+
+
+def test_write_keys():
+    lab.node("node1").check_output(
+        f"for i in $(seq {KEYS}); do etcdctl put /replace-test/k$i v$i >/dev/null; done")
+
+
+def test_node_is_required():
+    proc = replace()
+    assert proc.returncode != 0
+    assert "Which member should be replaced? Nothing was changed. Fix: -e node=NAME, one of: node1, node2, node3" \
+        in lab.flat(proc.stdout)
+
+
+def test_an_unknown_node_is_refused_with_the_valid_names():
+    before = state()
+    proc = replace("-e", "node=node9")
+    assert proc.returncode != 0
+    out = lab.flat(proc.stdout)
+    assert "node=node9 is not a host of group etcd. Nothing was changed." in out
+    assert "Fix: -e node=NAME, one of: node1, node2, node3" in out
+    unchanged(before, proc)
+
+
+def test_a_healthy_member_is_left_alone():
+    proc = replace("-e", "node=node1")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "node1 (member node1) is healthy" in lab.flat(proc.stdout)
+    assert all(c["changed"] == 0 for c in lab.recap(proc.stdout).values()), proc.stdout
+
+
+def test_a_wiped_member_check_mode_shows_the_plan_and_changes_nothing():
+    etcd("node1", "stop")
+    lab.node("node1").check_output("rm -rf /data/etcd.data")  # the disaster: the member lost its data
+    before = state()
+    proc = replace("-e", "node=node1", "--check")
+    out = lab.flat(proc.stdout)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "check mode: the plan for node1 (member node1), through node2; nothing was changed" in out
+    assert re.search(r"remove member [0-9a-f]+ \(http://172.29.90.11:2380\)", out)
+    assert "add node1 (http://172.29.90.11:2380) as a learner through node2" in out
+    assert "promote it once it has caught up with the leader" in out
+    assert "move /data/etcd.data aside" not in out  # there is nothing to move
+    unchanged(before, proc)
+    assert state()[1] == before[1]
+
+
+def test_a_wiped_member_is_replaced(tmp_path):
+    report = tmp_path / "report.json"
+    proc = replace("-e", "node=node1", "-e", f"etcd_report_file={report}")
+    out = lab.flat(proc.stdout)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "replaced member node1 on node1 through node2" in out
+    assert "old data: none to move" in out
+    assert "cluster: node" in out and "3/3 voting members healthy" in out
+    assert_whole_cluster()
+    node1 = lab.node("node1")
+    assert keys_on("node1") == KEYS
+    assert node1.file("/data/etcd.data").user == "etcd" and node1.file("/data/etcd.data").mode == 0o700
+    env = node1.file("/data/etcd.env").content_string
+    assert "ETCD_INITIAL_CLUSTER_STATE=existing" in env and "ETCD_NAME=node1" in env
+    assert re.search(r"^ETCD_INITIAL_CLUSTER=.*node1=http://172.29.90.11:2380", env, re.M)
+    data = json.loads(report.read_text())
+    assert data["operation"] == "replace_member" and data["result"] == "replaced" and data["env_backup"]
+    assert node1.file(data["env_backup"]).exists and "ETCD_INITIAL_CLUSTER_STATE=new" in \
+        node1.file(data["env_backup"]).content_string
+
+
+def test_a_second_run_is_a_no_op():
+    proc = replace("-e", "node=node1")
+    assert proc.returncode == 0 and "node1 (member node1) is healthy" in lab.flat(proc.stdout)
+    assert all(c["changed"] == 0 for c in lab.recap(proc.stdout).values()), proc.stdout
+
+
+def test_force_replaces_a_healthy_member_and_moves_its_data_aside():
+    proc = replace("-e", "node=node2", "-e", "etcd_replace_force=true")
+    out = lab.flat(proc.stdout)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    moved = re.search(r"old data: moved aside to (/data/etcd\.data\.\d{8}T\d{6}Z)", out)
+    assert moved, out
+    node2 = lab.node("node2")
+    assert node2.file(f"{moved.group(1)}/member").is_directory  # never deleted
+    assert_whole_cluster()
+    assert keys_on("node2") == KEYS
+
+
+@pytest.mark.parametrize("node", ["node1", "node3"])
+def test_two_of_three_down_is_refused(node):
+    etcd("node2", "stop")
+    etcd("node3" if node == "node1" else "node1", "stop")
+    try:
+        before = {n: lab.fingerprint(n) for n in lab.NODES}
+        proc = replace("-e", f"node={node}")
+        out = lab.flat(proc.stdout)
+        assert proc.returncode != 0
+        assert f"No member of group etcd other than {node} answers healthy" in out
+        assert "disaster_recovery.yml" in out
+        assert {n: lab.fingerprint(n) for n in lab.NODES} == before
+    finally:
+        for name in lab.NODES:
+            lab.node(name).run("systemctl start --no-block etcd.service")
+    assert_whole_cluster()
+
+
+def test_a_member_without_env_file_is_refused():
+    etcd("node3", "stop")
+    lab.node("node3").check_output("mv /data/etcd.env /data/etcd.env.hidden-by-test")
+    try:
+        before = state()
+        proc = replace("-e", "node=node3")
+        out = lab.flat(proc.stdout)
+        assert proc.returncode != 0
+        assert "node3 has no /data/etcd.env: it is not set up as a member" in out and "deploy.yml" in out
+        unchanged(before, proc)
+        assert state()[1] == before[1]
+    finally:
+        lab.node("node3").check_output("mv /data/etcd.env.hidden-by-test /data/etcd.env")
+        etcd("node3", "start")
+    assert_whole_cluster()
+
+
+def test_an_unreachable_member_gets_its_membership_changed_then_a_rerun_finishes(tmp_path):
+    def unreachable(data):
+        lab.hostvars(data, "node3")["ansible_port"] = 2222  # nothing listens there: SSH fails
+    etcd("node3", "stop")
+    proc = replace("-e", "node=node3", inv=lab.inventory(tmp_path, unreachable))
+    out = lab.flat(proc.stdout)
+    assert proc.returncode != 0
+    assert "re-added member node3 on node3 through node1" in out
+    assert "left to do on node3 (unreachable)" in out and "run replace_member.yml -e node=node3 again" in out
+    [entry] = [m for m in members() if "http://172.29.90.13:2380" in m["peerURLs"]]
+    assert entry.get("isLearner") and not entry.get("name")  # a learner that has not started
+    assert lab.node("node3").file("/data/etcd.data/member").is_directory  # the node was not touched
+
+    proc = replace("-e", "node=node3")
+    out = lab.flat(proc.stdout)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert re.search(r"old data: moved aside to /data/etcd\.data\.\d{8}T\d{6}Z", out)
+    assert_whole_cluster()
+    assert keys_on("node3") == KEYS
