@@ -164,6 +164,22 @@ def test_two_of_three_down_is_refused(node):
     assert_whole_cluster()
 
 
+def test_forcing_a_healthy_member_out_while_another_is_down_is_refused():
+    etcd("node3", "stop")
+    try:
+        before = state()
+        proc = replace("-e", "node=node1", "-e", "etcd_replace_force=true")
+        out = lab.flat(proc.stdout)
+        assert proc.returncode != 0
+        assert "Replacing node1 needs the other voting members to keep quorum without it, but only 1 of 2 are healthy" \
+            " (2 needed). Nothing was changed." in out
+        unchanged(before, proc)
+        assert state()[1] == before[1]
+    finally:
+        etcd("node3", "start")
+    assert_whole_cluster()
+
+
 def test_a_member_without_env_file_is_refused():
     etcd("node3", "stop")
     lab.node("node3").check_output("mv /data/etcd.env /data/etcd.env.hidden-by-test")
