@@ -110,9 +110,12 @@ if wants molecule; then
       [ -f "$out/junit/molecule-$scenario-$suite.xml" ] && count_junit "$out/junit/molecule-$scenario-$suite.xml"
     done
   done
-  ETCD_LAB_SUITE=bookworm PYTEST_ADDOPTS="--junitxml=$out/junit/molecule-deploy_refusals.xml" \
-    check molecule-deploy_refusals molecule test -s deploy_refusals
-  [ -f "$out/junit/molecule-deploy_refusals.xml" ] && count_junit "$out/junit/molecule-deploy_refusals.xml"
+  # bad input for deploy, and a cluster set up by hand the runbook's way: on etcd 3.4, the runbook's
+  for scenario in deploy_refusals runbook; do
+    ETCD_LAB_SUITE=bookworm PYTEST_ADDOPTS="--junitxml=$out/junit/molecule-$scenario.xml" \
+      check "molecule-$scenario" molecule test -s "$scenario"
+    [ -f "$out/junit/molecule-$scenario.xml" ] && count_junit "$out/junit/molecule-$scenario.xml"
+  done
 fi
 
 echo

@@ -58,9 +58,9 @@ def recap(output: str) -> dict[str, dict[str, int]]:
     return result
 
 
-def node(name: str):
-    """A testinfra host for a lab node, over SSH as ops, commands run with sudo."""
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}", sudo=True)
+def node(name: str, inv: Path = INVENTORY):
+    """A testinfra host for a lab node, over SSH as ops, commands run with sudo (address from `inv`)."""
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={inv}", sudo=True)
 
 
 FINGERPRINT = {

@@ -87,16 +87,29 @@ def test_check_mode_changes_nothing(before):
     assert_unchanged(before)
 
 
-def test_new_member_beside_a_running_cluster_is_refused(tmp_path):
-    """Two members deployed, then a third host added to the group: starting it as a new cluster would
-    split the cluster, so deploy refuses and changes nothing on any of the three."""
+def test_new_member_beside_a_running_cluster_is_held_back_then_joined(tmp_path):
+    """Two members deployed, then a third host added to the group: started as a new cluster it would split the
+    running one, so deploy installs and configures it but does not start (or enable) it, leaves the two running
+    members as they were, and names the command that joins it; replace_member.yml then joins it."""
     two = lab.inventory(tmp_path, lambda d: d["all"]["children"]["etcd"]["hosts"].pop("node3"))
     first = lab.playbook("deploy", two)
     assert first.returncode == 0, first.stdout[-3000:]
-    running = {name: lab.fingerprint(name) for name in lab.NODES}
+    running = {name: lab.fingerprint(name) for name in ("node1", "node2")}
+    lab.node("node1").check_output("etcdctl put /grown yes")
 
     proc = lab.playbook("deploy")
-    refused(proc, "node3 has no data, while node1, node2 already run a cluster that was not bootstrapped "
-                  "with this inventory's members", "replace_member.yml -e node=NAME")
-    for name in lab.NODES:
+    out = lab.flat(proc.stdout)
+    assert proc.returncode == 0, out[-3000:]
+    assert "held back: node3 has no data while node1, node2 run a cluster bootstrapped with other members" in out
+    assert f"ansible-playbook -i {lab.INVENTORY} playbooks/replace_member.yml -e node=node3" in out
+    for name in ("node1", "node2"):
         assert lab.fingerprint(name) == running[name], f"{name} changed"
+    node3 = lab.node("node3")
+    assert node3.run("pgrep -x etcd").rc != 0
+    assert node3.run("systemctl is-enabled etcd.service").stdout.strip() != "enabled"  # "linked"
+    assert node3.file("/data/etcd.env").exists and not node3.file("/data/etcd.data/member").exists
+
+    proc = lab.playbook("replace_member", lab.INVENTORY, "-e", "node=node3")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "3/3 voting members healthy" in lab.flat(proc.stdout)
+    assert node3.check_output("etcdctl get /grown --print-value-only").strip() == "yes"

@@ -3,6 +3,7 @@ node, re-runs, and the refusals, each compared with every node's state before.""
 
 import json
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -121,6 +122,7 @@ def test_a_wiped_member_is_replaced(tmp_path):
     assert node1.file("/data/etcd.data").user == "etcd" and node1.file("/data/etcd.data").mode == 0o700
     env = node1.file("/data/etcd.env").content_string
     assert "ETCD_INITIAL_CLUSTER_STATE=existing" in env and "ETCD_NAME=node1" in env
+    assert env.endswith("\n") and "\\n" not in env  # whole lines, no escaped newline written out
     assert re.search(r"^ETCD_INITIAL_CLUSTER=.*node1=http://172.29.90.11:2380", env, re.M)
     data = json.loads(report.read_text())
     assert data["operation"] == "replace_member" and data["result"] == "replaced" and data["env_backup"]
@@ -216,3 +218,51 @@ def test_an_unreachable_member_gets_its_membership_changed_then_a_rerun_finishes
     assert re.search(r"old data: moved aside to /data/etcd\.data\.\d{8}T\d{6}Z", out)
     assert_whole_cluster()
     assert keys_on("node3") == KEYS
+
+
+def test_a_machine_rebuilt_empty_at_a_new_address_is_deployed_then_joined(tmp_path):
+    """node3's machine is rebuilt: no etcd, no /data, another address (the inventory says so). deploy.yml installs
+    and configures it but holds it back (started as a new cluster it would split node1's and node2's);
+    replace_member.yml then swaps its old entry for one with the new peer URL and joins it."""
+    node3 = lab.node("node3")
+    node3.check_output("systemctl stop etcd.service; DEBIAN_FRONTEND=noninteractive apt-get purge -y -q etcd-server "
+                       "etcd-client >/dev/null; rm -rf /data /etc/systemd/system/etcd.service; systemctl daemon-reload")
+    for args in (["network", "disconnect", "etcd-ops-lab", "etcd-ops-lab-node3"],
+                 ["network", "connect", "--ip", "172.29.90.23", "etcd-ops-lab", "etcd-ops-lab-node3"]):
+        subprocess.run(["docker", *args], check=True, capture_output=True)
+
+    def moved(data):
+        lab.hostvars(data, "node3")["ansible_host"] = "172.29.90.23"
+    inv = lab.inventory(tmp_path, moved)
+    others = {n: lab.fingerprint(n) for n in ("node1", "node2")}
+
+    proc = lab.playbook("deploy", inv)
+    out = lab.flat(proc.stdout)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "held back: node3 has no data while node1, node2 run a cluster bootstrapped with other members" in out
+    assert f"ansible-playbook -i {inv} playbooks/replace_member.yml -e node=node3" in out
+    assert {n: lab.fingerprint(n) for n in ("node1", "node2")} == others
+    node3 = lab.node("node3", inv)  # the same container, reached at its new address through the inventory copy
+    assert node3.run("pgrep -x etcd").rc != 0
+    assert node3.run("systemctl is-enabled etcd.service").stdout.strip() != "enabled"  # "linked"
+    assert node3.file("/data/etcd.env").contains("ETCD_INITIAL_ADVERTISE_PEER_URLS=http://172.29.90.23:2380")
+
+    proc = lab.playbook("replace_member", inv, "-e", "node=node3")
+    out = lab.flat(proc.stdout)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert re.search(r"removed: member [0-9a-f]+ http://172.29.90.13:2380", out)
+    assert "added: node3 http://172.29.90.23:2380 as a learner, promoted" in out and "3/3 voting members healthy" in out
+    listed = members()  # through node2
+    assert sorted(m.get("name", "") for m in listed) == ["node1", "node2", "node3"]
+    assert not any(m.get("isLearner") for m in listed)
+    [entry] = [m for m in listed if m["name"] == "node3"]
+    assert entry["peerURLs"] == ["http://172.29.90.23:2380"]
+    for _attempt in range(30):
+        if node3.run("etcdctl endpoint health").rc == 0:
+            break
+        time.sleep(1)
+    out = node3.check_output("etcdctl get /replace-test/ --prefix --keys-only")
+    assert len([line for line in out.splitlines() if line.strip()]) == KEYS
+    assert node3.service("etcd.service").is_enabled
+    again = lab.playbook("deploy", inv)  # deploy agrees with what replace_member wrote
+    assert again.returncode == 0 and all(c["changed"] == 0 for c in lab.recap(again.stdout).values()), again.stdout
