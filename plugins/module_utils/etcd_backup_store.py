@@ -47,14 +47,15 @@ def stored(directory, cluster):
 
 
 def prune(directory, cluster, keep):
-    """Remove the snapshots beyond the newest `keep`, with their sidecars. Returns the removed names."""
-    removed = stored(directory, cluster)[keep:]
+    """Remove the snapshots beyond the newest `keep`, with their sidecars. Returns (kept, removed) names."""
+    names = stored(directory, cluster)
+    kept, removed = names[:keep], names[keep:]
     for name in removed:
         for ext in ("", ".sha256", ".json"):
             path = os.path.join(directory, name + ext)
             if os.path.exists(path):
                 os.unlink(path)
-    return removed
+    return kept, removed
 
 
 def write_file(path, text):
@@ -130,8 +131,8 @@ def run_job(config, client=None, now=None):
     finally:
         if os.path.exists(incoming):
             os.unlink(incoming)
-    removed = prune(directory, cluster, int(config.get("keep", 7)))
-    return dict(meta, path=final, removed=removed, kept=len(stored(directory, cluster)))
+    kept, removed = prune(directory, cluster, int(config.get("keep", 7)))
+    return dict(meta, path=final, removed=removed, kept=len(kept))
 
 
 def summary(result):
