@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import testinfra
@@ -61,6 +62,21 @@ def recap(output: str) -> dict[str, dict[str, int]]:
 def node(name: str, inv: Path = INVENTORY):
     """A testinfra host for a lab node, over SSH as ops, commands run with sudo (address from `inv`)."""
     return testinfra.get_host(f"ansible://{name}?ansible_inventory={inv}", sudo=True)
+
+
+def etcd(name: str, action: str) -> None:
+    """systemctl ACTION etcd.service on a lab node."""
+    node(name).run(f"systemctl {action} etcd.service")
+
+
+def wait_healthy(hosts=None, attempts: int = 60) -> None:
+    """Wait until `etcdctl endpoint health` passes on every host (testinfra hosts; default the three nodes)."""
+    hosts = hosts if hosts is not None else [node(n) for n in NODES]
+    for _attempt in range(attempts):
+        if all(host.run("etcdctl endpoint health").rc == 0 for host in hosts):
+            return
+        time.sleep(1)
+    raise AssertionError("etcd did not become healthy")
 
 
 FINGERPRINT = {

@@ -30,18 +30,6 @@ def snapshots(store):
     return sorted(p for p in store.iterdir() if NAME.match(p.name))
 
 
-def etcd(name, action):
-    lab.node(name).run(f"systemctl {action} etcd.service")
-
-
-def wait_healthy():
-    for _attempt in range(60):
-        if all(lab.node(n).run("etcdctl endpoint health").rc == 0 for n in lab.NODES):
-            return
-        time.sleep(1)
-    raise AssertionError("cluster did not become healthy")
-
-
 def test_write_keys():
     lab.node("node1").check_output("for i in $(seq 25); do etcdctl put /backup-test/k$i v$i >/dev/null; done")
 
@@ -81,7 +69,7 @@ def test_status_reads_every_file_in_the_store(store):
 def test_second_backup_and_a_member_down(store):
     time.sleep(1)  # names carry the second
     assert backup(store).returncode == 0
-    etcd("node1", "stop")
+    lab.etcd("node1", "stop")
     try:
         proc = backup(store)
         assert proc.returncode == 0, proc.stdout[-3000:]
@@ -89,8 +77,8 @@ def test_second_backup_and_a_member_down(store):
         newest = json.loads(Path(f"{snapshots(store)[-1]}.json").read_text())
         assert newest["source_member"] == "node2"
     finally:
-        etcd("node1", "start")
-        wait_healthy()
+        lab.etcd("node1", "start")
+        lab.wait_healthy()
     assert len(snapshots(store)) == 3
 
 
@@ -99,7 +87,7 @@ def test_retention_keeps_the_newest_and_nothing_else_is_touched(store):
     for path in foreign:
         path.write_text("not a snapshot of ours")
     before = snapshots(store)
-    wait_healthy()
+    lab.wait_healthy()
     proc = backup(store, "-e", "etcd_backup_keep=2")
     assert proc.returncode == 0, proc.stdout[-3000:]
     kept = snapshots(store)
@@ -127,8 +115,8 @@ def test_report_file(store, tmp_path):
 
 def test_no_healthy_member_is_refused(store):
     listing = sorted(p.name for p in store.iterdir())
-    etcd("node2", "stop")
-    etcd("node3", "stop")
+    lab.etcd("node2", "stop")
+    lab.etcd("node3", "stop")
     try:
         proc = backup(store)
         out = lab.flat(proc.stdout)
@@ -139,7 +127,7 @@ def test_no_healthy_member_is_refused(store):
         for name in ("node2", "node3"):
             lab.node(name).run("systemctl start --no-block etcd.service")
     assert sorted(p.name for p in store.iterdir()) == listing
-    wait_healthy()
+    lab.wait_healthy()
 
 
 def test_store_that_cannot_be_written(tmp_path):
@@ -260,7 +248,7 @@ def test_the_members_retention_keeps_the_newest_and_nothing_else(store):
 
 def test_the_job_on_a_stopped_member_fails_loudly_and_writes_nothing():
     host = lab.node("node3")
-    etcd("node3", "stop")
+    lab.etcd("node3", "stop")
     try:
         assert host.run("systemctl start etcd-ops-backup.service").rc != 0
         assert host.run("systemctl is-failed etcd-ops-backup.service").stdout.strip() == "failed"
@@ -269,9 +257,9 @@ def test_the_job_on_a_stopped_member_fails_loudly_and_writes_nothing():
         assert node_snapshots("node3") == []
         assert host.check_output(f"ls -A {NODE_DIR}").strip() == ""
     finally:
-        etcd("node3", "start")
+        lab.etcd("node3", "start")
         host.run("systemctl reset-failed etcd-ops-backup.service")
-        wait_healthy()
+        lab.wait_healthy()
 
 
 def test_a_schedule_systemd_refuses_changes_nothing(store):

@@ -5,7 +5,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,10 +19,6 @@ def replace(*args, inv=lab.INVENTORY):
     return lab.playbook("replace_member", inv, *args)
 
 
-def etcd(name, action):
-    lab.node(name).run(f"systemctl {action} etcd.service")
-
-
 def members():
     """The member list as node2 or node1 sees it (whichever answers)."""
     for name in ("node2", "node1", "node3"):
@@ -33,16 +28,8 @@ def members():
     raise AssertionError("no member answers member list")
 
 
-def wait_healthy():
-    for _attempt in range(60):
-        if all(lab.node(n).run("etcdctl endpoint health").rc == 0 for n in lab.NODES):
-            return
-        time.sleep(1)
-    raise AssertionError("cluster did not become healthy")
-
-
 def assert_whole_cluster():
-    wait_healthy()
+    lab.wait_healthy()
     listed = members()
     assert sorted(m.get("name", "") for m in listed) == ["node1", "node2", "node3"]
     assert not any(m.get("isLearner") for m in listed)
@@ -93,7 +80,7 @@ def test_a_healthy_member_is_left_alone():
 
 
 def test_a_wiped_member_check_mode_shows_the_plan_and_changes_nothing():
-    etcd("node1", "stop")
+    lab.etcd("node1", "stop")
     lab.node("node1").check_output("rm -rf /data/etcd.data")  # the disaster: the member lost its data
     before = state()
     proc = replace("-e", "node=node1", "--check")
@@ -150,8 +137,8 @@ def test_force_replaces_a_healthy_member_and_moves_its_data_aside():
 
 @pytest.mark.parametrize("node", ["node1", "node3"])
 def test_two_of_three_down_is_refused(node):
-    etcd("node2", "stop")
-    etcd("node3" if node == "node1" else "node1", "stop")
+    lab.etcd("node2", "stop")
+    lab.etcd("node3" if node == "node1" else "node1", "stop")
     try:
         before = {n: lab.fingerprint(n) for n in lab.NODES}
         proc = replace("-e", f"node={node}")
@@ -167,7 +154,7 @@ def test_two_of_three_down_is_refused(node):
 
 
 def test_forcing_a_healthy_member_out_while_another_is_down_is_refused():
-    etcd("node3", "stop")
+    lab.etcd("node3", "stop")
     try:
         before = state()
         proc = replace("-e", "node=node1", "-e", "etcd_replace_force=true")
@@ -178,12 +165,12 @@ def test_forcing_a_healthy_member_out_while_another_is_down_is_refused():
         unchanged(before, proc)
         assert state()[1] == before[1]
     finally:
-        etcd("node3", "start")
+        lab.etcd("node3", "start")
     assert_whole_cluster()
 
 
 def test_a_member_without_env_file_is_refused():
-    etcd("node3", "stop")
+    lab.etcd("node3", "stop")
     lab.node("node3").check_output("mv /data/etcd.env /data/etcd.env.hidden-by-test")
     try:
         before = state()
@@ -195,14 +182,14 @@ def test_a_member_without_env_file_is_refused():
         assert state()[1] == before[1]
     finally:
         lab.node("node3").check_output("mv /data/etcd.env.hidden-by-test /data/etcd.env")
-        etcd("node3", "start")
+        lab.etcd("node3", "start")
     assert_whole_cluster()
 
 
 def test_an_unreachable_member_gets_its_membership_changed_then_a_rerun_finishes(tmp_path):
     def unreachable(data):
         lab.hostvars(data, "node3")["ansible_port"] = 2222  # nothing listens there: SSH fails
-    etcd("node3", "stop")
+    lab.etcd("node3", "stop")
     proc = replace("-e", "node=node3", inv=lab.inventory(tmp_path, unreachable))
     out = lab.flat(proc.stdout)
     assert proc.returncode != 0
@@ -257,10 +244,7 @@ def test_a_machine_rebuilt_empty_at_a_new_address_is_deployed_then_joined(tmp_pa
     assert not any(m.get("isLearner") for m in listed)
     [entry] = [m for m in listed if m["name"] == "node3"]
     assert entry["peerURLs"] == ["http://172.29.90.23:2380"]
-    for _attempt in range(30):
-        if node3.run("etcdctl endpoint health").rc == 0:
-            break
-        time.sleep(1)
+    lab.wait_healthy([node3])
     out = node3.check_output("etcdctl get /replace-test/ --prefix --keys-only")
     assert len([line for line in out.splitlines() if line.strip()]) == KEYS
     assert node3.service("etcd.service").is_enabled

@@ -5,7 +5,6 @@ import hashlib
 import json
 import re
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -51,10 +50,7 @@ def test_replace_a_wiped_member_with_only_node_set():
     env = node2.file("/data/etcd.env").content_string
     assert "ETCD_INITIAL_CLUSTER_STATE=existing" in env
     assert 'ETCD_DATA_DIR="/data/etcd.data"' in env  # every other line as the operator wrote it
-    for _attempt in range(30):
-        if node2.run("etcdctl endpoint health").rc == 0:
-            break
-        time.sleep(1)
+    lab.wait_healthy([node2])
     assert keys_on("node2") == KEYS
     listed = json.loads(node2.check_output("etcdctl member list -w json"))["members"]
     assert sorted(m["name"] for m in listed) == ["node1", "node2", "node3"]
