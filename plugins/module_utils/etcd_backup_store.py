@@ -120,7 +120,8 @@ def run_job(config, client=None, now=None):
         name = stored_name(cluster, stamp, snap["revision"])
         final = os.path.join(directory, name)
         meta = dict(file=name, sha256=snap["sha256"], size=snap["size"], revision=snap["revision"],
-                    hash=snap["hash"], total_keys=snap["total_keys"], etcd_version=snap["etcd_version"],
+                    hash=snap["hash"], total_keys=snap["total_keys"], keys=snap["keys"],
+                    etcd_version=snap["etcd_version"],
                     cluster_id=format(info["cluster_id"], "x"), cluster_token=cluster,
                     members=[m["name"] for m in info["members"]], source_member=config.get("member", ""),
                     source_endpoint=endpoint, time=now.strftime("%Y-%m-%dT%H:%M:%SZ"), duration=snap["duration"])
@@ -137,8 +138,8 @@ def run_job(config, client=None, now=None):
 
 def summary(result):
     """The one line the job writes to the journal."""
-    return ("saved %s: %d bytes, revision %d, %d keys, sha256 %s, took %.2fs; %d snapshot(s) kept, %d removed" % (
-        result["path"], result["size"], result["revision"], result["total_keys"], result["sha256"],
+    return ("saved %s: %d bytes, revision %d, %s keys, sha256 %s, took %.2fs; %d snapshot(s) kept, %d removed" % (
+        result["path"], result["size"], result["revision"], result["keys"], result["sha256"],
         result["duration"], result["kept"], len(result["removed"])))
 
 

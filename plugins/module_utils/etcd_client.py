@@ -230,6 +230,19 @@ class EtcdClient:
             return [dict(endpoint=e, health=False, took="", error=err.strip()) for e in endpoints]
         return [normalize_health(h) for h in parse_json(out, "etcdctl endpoint health")]
 
+    def key_count(self, endpoints=None, revision=0):
+        """How many keys the cluster holds (at `revision`; 0 is the current one).
+
+        A range reply's `count` is every key in the range whatever its limit, so one key comes back, not all of
+        them (etcdctl 3.4 has no --count-only).
+        """
+        args = ["get", "", "--from-key", "--keys-only", "--limit=1"]
+        if revision:
+            args.append("--rev=%d" % revision)
+        data = self.run_json("etcdctl", args, endpoints=endpoints)
+        # omitempty: a count of 0 is absent
+        return int(data.get("count", 0))
+
     def member_add(self, name, peer_urls, learner=False):
         args = ["member", "add", name, "--peer-urls=" + ",".join(peer_urls)]
         if learner:

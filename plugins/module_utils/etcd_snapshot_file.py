@@ -73,8 +73,11 @@ def sidecar_text(path, sha256):
     return "%s  %s\n" % (sha256, os.path.basename(path))
 
 
-def inspect(client, path, deep=False, deep_dir=None, skip_hash_check=False, require_sidecar=False):
-    """Everything there is to know about a snapshot file; raises EtcdError when it is not usable."""
+def inspect(client, path, deep=False, deep_dir=None, skip_hash_check=False, require_sidecar=False, read_status=True):
+    """Everything there is to know about a snapshot file; raises EtcdError when it is not usable.
+
+    Without `read_status` it needs no etcd tool (a controller's check): size, sha256, sidecar, trailer.
+    """
     if not os.path.isfile(path):
         raise EtcdError("The snapshot %s does not exist (or is not a file)." % path,
                         hint="Check the path; snapshots made by backup.yml are *.db files in etcd_backup_dir.")
@@ -102,6 +105,10 @@ def inspect(client, path, deep=False, deep_dir=None, skip_hash_check=False, requ
         raise EtcdError("The snapshot %s is not usable: %s." % (path, why),
                         hint="Use another snapshot; only a db file copied from a data dir may be restored "
                              "with skip_hash_check, knowingly.")
+    checked = dict(path=path, size=d["size"], sha256=d["sha256"], sidecar=sidecar,
+                   trailer=dict(present=d["has_trailer"], valid=d["trailer_ok"]))
+    if not read_status:
+        return dict(checked, status={}, deep={}, tool="", versions={}, restore_bump_revision=False)
     tool = client.snapshot_tool()
     try:
         status = client.snapshot_status(path)
@@ -121,9 +128,18 @@ def inspect(client, path, deep=False, deep_dir=None, skip_hash_check=False, requ
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         deep_result = dict(restored=True, tool=tool)
-    return dict(path=path, size=d["size"], sha256=d["sha256"], sidecar=sidecar,
-                trailer=dict(present=d["has_trailer"], valid=d["trailer_ok"]),
-                status=status, deep=deep_result, tool=tool, versions=client.versions())
+    return dict(checked, status=status, deep=deep_result, tool=tool, versions=client.versions(),
+                restore_bump_revision=client.restore_supports_bump_revision())
+
+
+def user_keys(client, endpoint, revision):
+    """The number of keys at the snapshot's revision, asked of the member it came from; None when the member
+    cannot say (it compacted that revision away already). `snapshot status` cannot tell: its totalKey counts
+    every entry of every bucket (each stored revision of each key, and etcd's own), not the keys."""
+    try:
+        return client.key_count([endpoint], revision)
+    except EtcdError:
+        return None
 
 
 def save(client, path, endpoint, timeout, settle=None, sidecar=True):
@@ -169,5 +185,6 @@ def save(client, path, endpoint, timeout, settle=None, sidecar=True):
     status = info["status"]
     return dict(path=path, sidecar=sidecar_path(path) if sidecar else "", endpoint=endpoint, size=info["size"],
                 sha256=info["sha256"], revision=status["revision"], hash=status["hash"],
-                total_keys=status["total_keys"], etcd_version=member["version"],
+                total_keys=status["total_keys"], keys=user_keys(client, endpoint, status["revision"]),
+                etcd_version=member["version"],
                 duration=round(time.monotonic() - started, 3))

@@ -24,6 +24,17 @@ options:
       - Probe every member's client URLs from the member list, not only O(endpoints).
     type: bool
     default: true
+  count_keys:
+    description:
+      - Also count the keys the cluster holds at O(revision) (the count of a range over every key; one key is read).
+    type: bool
+    default: false
+  revision:
+    description:
+      - With O(count_keys), the revision to count at; 0 is the current one. A revision the cluster has compacted
+        away fails.
+    type: int
+    default: 0
 author:
   - etcd_ops maintainers (@etcd-ops)
 """
@@ -81,6 +92,11 @@ versions:
   returned: always
   type: dict
   sample: {etcdctl: 3.4.23, etcdutl: null, server: 3.4.23}
+key_count:
+  description: With O(count_keys), the number of keys at O(revision) (the current one when 0).
+  returned: when O(count_keys)
+  type: int
+  sample: 1000
 commands:
   description: The commands the module ran (no secrets in them).
   returned: always
@@ -95,11 +111,16 @@ from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_cluster import 
 
 
 def main():
-    module = AnsibleModule(argument_spec=etcd_argument_spec(cluster=dict(type="bool", default=True)),
+    module = AnsibleModule(argument_spec=etcd_argument_spec(cluster=dict(type="bool", default=True),
+                                                            count_keys=dict(type="bool", default=False),
+                                                            revision=dict(type="int", default=0)),
                            supports_check_mode=True)
+    p = module.params
     client = EtcdClient(module)
     try:
-        info = cluster_info(client, module.params["endpoints"], module.params["cluster"])
+        info = cluster_info(client, p["endpoints"], p["cluster"])
+        if p["count_keys"]:
+            info["key_count"] = client.key_count(p["endpoints"], p["revision"])
     except EtcdError as exc:
         module.fail_json(commands=client.commands, **exc.result())
     module.exit_json(changed=False, commands=client.commands, **info)

@@ -61,7 +61,7 @@ EXAMPLES = r"""
 
 - name: Show it
   ansible.builtin.debug:
-    msg: "{{ snap.path }}: revision {{ snap.revision }}, {{ snap.total_keys }} keys, {{ snap.size }} bytes"
+    msg: "{{ snap.path }}: revision {{ snap.revision }}, {{ snap.keys }} keys, {{ snap.size }} bytes"
 """
 
 RETURN = r"""
@@ -95,6 +95,12 @@ hash:
   type: int
 total_keys:
   description: The snapshot's key count, as C(snapshot status) reports it (every bucket entry on 3.4/3.5).
+  returned: success
+  type: int
+keys:
+  description:
+    - The number of keys at the snapshot's revision, asked of the member it came from (what a restore must give
+      back); null when the member no longer has that revision, or when the file existed already.
   returned: success
   type: int
 etcd_version:
@@ -154,7 +160,8 @@ def main():
             status = info["status"]
             module.exit_json(changed=False, path=p["path"], sidecar=info["sidecar"]["path"], endpoint=endpoint,
                              size=info["size"], sha256=info["sha256"], revision=status["revision"],
-                             hash=status["hash"], total_keys=status["total_keys"], etcd_version="", duration=0.0,
+                             hash=status["hash"], total_keys=status["total_keys"], keys=None, etcd_version="",
+                             duration=0.0,
                              msg="%s exists; set force to replace it" % p["path"], commands=client.commands)
         if module.check_mode:
             module.exit_json(changed=True, path=p["path"], endpoint=endpoint, commands=client.commands,

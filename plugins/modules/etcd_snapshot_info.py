@@ -45,6 +45,12 @@ options:
     description: Fail when there is no C(<path>.sha256) sidecar.
     type: bool
     default: false
+  read_status:
+    description:
+      - Read the snapshot's status with the etcd tool. V(false) checks only what needs no etcd tool (size, sha256,
+        sidecar, trailer), for a file on a controller that has no etcd installed.
+    type: bool
+    default: true
 author:
   - etcd_ops maintainers (@etcd-ops)
 """
@@ -104,6 +110,10 @@ versions:
   description: Versions of the etcd tools on the host (null when absent).
   returned: success
   type: dict
+restore_bump_revision:
+  description: Whether the tool here can bump the revision on restore (etcd 3.4.27+, 3.5.10+, 3.6).
+  returned: success
+  type: bool
 commands:
   description: The commands the module ran.
   returned: always
@@ -125,13 +135,15 @@ def main():
             deep_dir=dict(type="path"),
             skip_hash_check=dict(type="bool", default=False),
             require_sidecar=dict(type="bool", default=False),
+            read_status=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
     p = module.params
     client = EtcdClient(module)
     try:
-        info = inspect(client, p["path"], p["deep"], p["deep_dir"], p["skip_hash_check"], p["require_sidecar"])
+        info = inspect(client, p["path"], p["deep"], p["deep_dir"], p["skip_hash_check"], p["require_sidecar"],
+                       p["read_status"])
     except EtcdError as exc:
         module.fail_json(path=p["path"], commands=client.commands, **exc.result())
     module.exit_json(changed=False, commands=client.commands, **info)

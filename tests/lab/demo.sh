@@ -2,8 +2,9 @@
 # The demo (`make demo`): sets up what is missing (tests/lab/setup.sh), starts a 3-node lab of bare
 # Debian 12 hosts under systemd, deploys etcd on it with playbooks/deploy.yml over SSH as the sudo
 # user ops (exactly the README's command), writes keys, and shows the members and their health as an
-# operator on a node sees them, then backs the cluster up with playbooks/backup.yml. The lab keeps
-# running; `make lab-down` removes it.
+# operator on a node sees them, backs the cluster up with playbooks/backup.yml, then loses two members'
+# data (a disaster: no quorum) and rebuilds the cluster from the newest snapshot with
+# playbooks/disaster_recovery.yml. The lab keeps running; `make lab-down` removes it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 suite=${ETCD_LAB_SUITE:-bookworm}
@@ -40,5 +41,16 @@ step "Backing up (the README's command): a verified snapshot in tests/lab/etcd-b
 run ansible-playbook -i tests/lab/inventory.yml playbooks/backup.yml
 ls -l tests/lab/etcd-backups/
 (cd tests/lab/etcd-backups && sha256sum -c ./*.sha256)
+
+step "A disaster: node2 and node3 lose their data; node1 alone has no quorum"
+for ip in 172.29.90.12 172.29.90.13; do on $ip "sudo systemctl stop etcd && sudo rm -rf /data/etcd.data"; done
+on 172.29.90.11 "ETCDCTL_COMMAND_TIMEOUT=3s etcdctl put /demo/after-the-disaster x" || true
+
+step "Rebuilding the cluster from the newest snapshot (the README's command)"
+run ansible-playbook -i tests/lab/inventory.yml playbooks/disaster_recovery.yml
+
+step "The keys are back, on every member"
+for ip in 172.29.90.11 172.29.90.12 172.29.90.13; do on $ip etcdctl get --prefix /demo/ --print-value-only | xargs echo "  $ip:"; done
+on 172.29.90.11 etcdctl endpoint status --cluster -w table
 
 step "Done. The lab keeps running: ssh -i $key ops@172.29.90.11 ; remove it with: make lab-down"

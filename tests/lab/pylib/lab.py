@@ -39,11 +39,20 @@ def hostvars(data: dict, name: str) -> dict:
     return data["all"]["children"]["etcd"]["hosts"][name]
 
 
-def playbook(name: str, inv: Path = INVENTORY, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run playbooks/NAME.yml as the README says, from the repository root."""
+def playbook(name: str, inv: Path = INVENTORY, *args: str, timeout: int = 900,
+             interrupt_at: str = "") -> subprocess.CompletedProcess:
+    """Run playbooks/NAME.yml as the README says, from the repository root.
+
+    With `interrupt_at`, the run is killed (SIGKILL, as a lost controller) when a task whose name contains it
+    starts, before that task runs anywhere (tests/lab/callback_plugins/interrupt.py).
+    """
+    env = user_env()
+    if interrupt_at:
+        env.update(ANSIBLE_CALLBACK_PLUGINS=str(TOP / "tests" / "lab" / "callback_plugins"),
+                   ANSIBLE_CALLBACKS_ENABLED="interrupt", ETCD_OPS_INTERRUPT_AT=interrupt_at)
     return subprocess.run(
         ["ansible-playbook", "-i", str(inv), f"playbooks/{name}.yml", *args],
-        cwd=TOP, env=user_env(), capture_output=True, text=True, timeout=timeout, check=False)
+        cwd=TOP, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def flat(text: str) -> str:

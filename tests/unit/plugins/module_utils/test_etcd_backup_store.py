@@ -50,6 +50,7 @@ def etcd(fake_etcd_class, recorded, version):
     fake.on("endpoint health -w json", json.dumps(health))
     fake.on("member list -w json", recorded(version, "member_list.json"))
     fake.on("snapshot save", "Snapshot saved\n", do=save)
+    fake.on("get", recorded(version, "get_count.json"))
     fake.client = EtcdClient(Runner(fake))
     return fake
 
@@ -74,6 +75,7 @@ def test_a_verified_snapshot_under_its_final_name_with_sidecars(etcd, recorded, 
     members = json.loads(recorded(version, "member_list.json"))["members"]
     assert meta["file"] == name and meta["sha256"] == digest and meta["size"] == len(etcd.data)
     assert meta["revision"] == status["revision"] and meta["total_keys"] == status["totalKey"]
+    assert meta["keys"] == json.loads(recorded(version, "get_count.json"))["count"]
     assert sorted(meta["members"]) == sorted(m["name"] for m in members)
     assert meta["source_member"] == "node1" and meta["time"] == "2026-11-25T02:30:05Z"
     assert meta["cluster_id"] == format(json.loads(recorded(version, "member_list.json"))["header"]["cluster_id"], "x")

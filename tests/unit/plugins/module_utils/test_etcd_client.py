@@ -144,3 +144,22 @@ def test_etcd_36_without_etcdutl_says_what_to_install(client):
     fake.on("version", "etcdctl version: 3.6.5\nAPI version: 3.6\n")
     with pytest.raises(EtcdError, match=r"install etcdutl \(Debian: package etcd-server\)"):
         c.snapshot_status("/s.db")
+
+
+def test_key_count_at_a_revision_and_an_empty_count(client, recorded, version):
+    c, fake = client()
+    fake.on("get", recorded(version, "get_count.json"))
+    assert c.key_count(["http://a:2379"], 41) == 40
+    argv, env = fake.calls[0]
+    assert argv == ["/usr/bin/etcdctl", "get", "", "--from-key", "--keys-only", "--limit=1", "--rev=41", "-w", "json"]
+    assert env["ETCDCTL_ENDPOINTS"] == "http://a:2379"
+    fake.on("get", '{"header":{"cluster_id":1,"member_id":2,"revision":1,"raft_term":2}}')  # no keys: no count
+    assert c.key_count() == 0
+    assert fake.calls[-1][0][1:7] == ["get", "", "--from-key", "--keys-only", "--limit=1", "-w"]  # current revision: no --rev
+
+
+def test_key_count_of_a_compacted_revision_fails_with_etcds_words(client, recorded, version):
+    c, fake = client()
+    fake.on("get", "", rc=1, stderr=recorded(version, "get_count_compacted.err"))
+    with pytest.raises(EtcdError, match="required revision has been compacted"):
+        c.key_count(revision=3)

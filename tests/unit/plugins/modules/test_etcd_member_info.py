@@ -39,3 +39,15 @@ def test_quorum_lost(fake_etcd, run_module, recorded, version):
     else:  # 3.5 needs quorum for it
         assert result["members"] == [] and result["member_list_error"]
     assert result["quorum"]["voters"] == 3 and result["quorum"]["healthy_voters"] == 0
+
+
+def test_count_keys_at_a_revision(fake_etcd, run_module, recorded, version):
+    fake = fake_etcd().on("version", recorded(version, "version.txt"))
+    fake.on("member list -w json", recorded(version, "member_list.json"))
+    fake.on("endpoint status -w json", recorded(version, "endpoint_status.json"))
+    fake.on("endpoint health -w json", recorded(version, "endpoint_health.json"))
+    fake.on("get", recorded(version, "get_count.json"))
+    result = run_module(etcd_member_info, {"count_keys": True, "revision": 41})
+    assert result["key_count"] == 40 and not result["changed"]
+    assert ["get", "", "--from-key", "--keys-only", "--limit=1", "--rev=41", "-w", "json"] in [a[1:] for a in fake.argvs()]
+    assert "key_count" not in run_module(etcd_member_info, {})

@@ -16,6 +16,7 @@ def tools(fake, version, recorded):
     fake.on("version", recorded(version, "version.txt"))
     fake.on("snapshot status", recorded(version, "snapshot_status.json"))
     fake.on("endpoint status -w json", json.dumps(json.loads(recorded(version, "endpoint_status.json"))[:1]))
+    fake.on("get", recorded(version, "get_count.json"))
     return fake
 
 
@@ -33,6 +34,10 @@ def test_save_writes_atomically_with_sidecar_and_mode(fake_etcd, run_module, rec
     status = json.loads(recorded(version, "snapshot_status.json"))
     assert result["changed"] and result["sha256"] == hashlib.sha256(data).hexdigest()
     assert result["revision"] == status["revision"] and result["total_keys"] == status["totalKey"]
+    assert result["keys"] == json.loads(recorded(version, "get_count.json"))["count"]
+    count = next(argv for argv in fake.argvs() if argv[1] == "get")
+    at = ["--rev=%d" % status["revision"]] if status["revision"] else ["--limit=1"]
+    assert count[-3:] == at + ["-w", "json"]
     assert path.read_bytes() == data and oct(path.stat().st_mode & 0o777) == "0o600"
     assert (tmp_path / "s.db.sha256").read_text() == f"{result['sha256']}  s.db\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.db", "s.db.sha256"]
@@ -113,3 +118,38 @@ def test_deep_check_restores_into_a_temporary_dir_and_removes_it(fake_etcd, run_
     assert seen and seen[0].startswith(str(tmp_path / ".etcd-snapshot-check-"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.db"]
     assert next(a for a in fake.argvs() if "restore" in a)[0].endswith(result["tool"])
+
+
+def test_save_without_the_key_count_when_the_revision_is_compacted(fake_etcd, run_module, recorded, version, tmp_path):
+    data = snapshot_bytes()
+
+    def save(argv, env):
+        with open(argv[-1], "wb") as handle:
+            handle.write(data)
+    fake = tools(fake_etcd(), version, recorded).on("snapshot save", "Snapshot saved\n", do=save)
+    fake.on("get", "", rc=1, stderr=recorded(version, "get_count_compacted.err"))
+    result = run_module(etcd_snapshot, {"path": str(tmp_path / "s.db")})
+    assert result["changed"] and result["keys"] is None and (tmp_path / "s.db").exists()
+
+
+def test_info_without_status_needs_no_etcd_tool(fake_etcd, run_module, tmp_path):
+    fake = fake_etcd(tools=())
+    path = tmp_path / "s.db"
+    path.write_bytes(snapshot_bytes())
+    result = run_module(etcd_snapshot_info, {"path": str(path), "read_status": False})
+    assert not result.get("failed") and result["trailer"] == {"present": True, "valid": True}
+    assert result["status"] == {} and result["restore_bump_revision"] is False and fake.calls == []
+    bad = bytearray(path.read_bytes())
+    bad[100] ^= 1
+    path.write_bytes(bytes(bad))
+    failed = run_module(etcd_snapshot_info, {"path": str(path), "read_status": False})
+    assert failed["failed"] and "the file is corrupted" in failed["msg"] and fake.calls == []
+
+
+def test_info_says_whether_a_restore_can_bump_the_revision(fake_etcd, run_module, recorded, version, tmp_path):
+    tools(fake_etcd(), version, recorded)
+    path = tmp_path / "s.db"
+    path.write_bytes(snapshot_bytes())
+    result = run_module(etcd_snapshot_info, {"path": str(path)})
+    # Debian's 3.4.23 cannot (3.4.27+), 3.5.16 can (3.5.10+)
+    assert result["restore_bump_revision"] is (version >= "3.5")

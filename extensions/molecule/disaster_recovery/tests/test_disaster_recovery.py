@@ -1,0 +1,237 @@
+"""disaster_recovery.yml as a user runs it (README command, over SSH+sudo): the bad-input matrix, each compared
+with every node's state before; check mode; two of three members lost; a re-run; all members lost with the run
+killed mid-switch and between switch and start, then run again to completion."""
+
+import base64
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lab" / "pylib"))
+import lab
+
+KEYS = 40
+DATA = "/data/etcd.data"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return tmp_path_factory.mktemp("store") / "etcd-backups"
+
+
+def recover(store, *args, inv=lab.INVENTORY, **kwargs):
+    return lab.playbook("disaster_recovery", inv, "-e", f"etcd_backup_dir={store}", *args, **kwargs)
+
+
+def snapshot(store):
+    [snap] = sorted(store.glob("*.db"))
+    return snap
+
+
+def fingerprints():
+    """Every node's files under /data (the env file included), packages, etcd process, units and ports."""
+    return {n: lab.fingerprint(n) for n in lab.NODES}
+
+
+def refused(proc, before, *messages):
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    out = lab.flat(proc.stdout)
+    for message in messages:
+        assert message in out, out[-3000:]
+    assert fingerprints() == before, out[-3000:]
+    for name in lab.NODES:  # no copy of the snapshot left on a node
+        assert lab.node(name).run("ls -A /var/tmp/etcd-ops-recovery 2>/dev/null").stdout.strip() == ""
+
+
+def lose(*names, wipe=True):
+    """Stop etcd on these nodes and, with `wipe`, remove their data dir (the data is lost for good)."""
+    for name in names:
+        lab.etcd(name, "stop")
+        if wipe:
+            lab.node(name).check_output(f"rm -rf {DATA}")
+
+
+def aside(name):
+    """The moved-aside data dirs on a node."""
+    out = lab.node(name).run(f"ls -d {DATA}.2* 2>/dev/null").stdout
+    return sorted(out.split())
+
+
+def assert_recovered(proc):
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    lab.wait_healthy()
+    node1 = lab.node("node1")
+    listed = json.loads(node1.check_output("etcdctl member list -w json"))["members"]
+    assert sorted(m.get("name", "") for m in listed) == ["node1", "node2", "node3"]
+    assert not any(m.get("isLearner") for m in listed)
+    for name in lab.NODES:
+        node = lab.node(name)
+        kvs = json.loads(node.check_output("etcdctl get /dr-test/ --prefix -w json --consistency=s")).get("kvs", [])
+        got = {base64.b64decode(kv["key"]).decode(): base64.b64decode(kv["value"]).decode() for kv in kvs}
+        assert got == {f"/dr-test/k{i}": f"v{i}" for i in range(1, KEYS + 1)}, name
+        assert node.run(f"ls -d {DATA}.etcd-ops-staging").rc != 0, f"staging dir left on {name}"
+        assert node.run("ls -A /var/tmp/etcd-ops-recovery").stdout.strip() == ""
+        assert node.service("etcd").is_enabled
+    return lab.flat(proc.stdout)
+
+
+def test_write_keys_and_back_up(store):
+    lab.node("node1").check_output(
+        f"for i in $(seq {KEYS}); do etcdctl put /dr-test/k$i v$i >/dev/null; done")
+    proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert json.loads(Path(f"{snapshot(store)}.json").read_text())["keys"] == KEYS
+
+
+# -- bad input, on a healthy cluster: the snapshot is refused before anything else ----------------------------
+def test_a_healthy_cluster_is_refused(store):
+    before = fingerprints()
+    proc = recover(store)
+    refused(proc, before, "The cluster has quorum: 3 of 3 voting members are healthy",
+            "This is not a disaster, and nothing was changed.", "replace_member.yml -e node=NAME",
+            "etcd_force_recovery=true")
+
+
+def test_an_empty_store_is_refused(tmp_path):
+    before = fingerprints()
+    proc = recover(tmp_path)
+    refused(proc, before, f"There is no snapshot to restore: {tmp_path} holds no snapshot made by backup.yml",
+            "Nothing was changed.", "-e etcd_snapshot=PATH")
+
+
+def test_a_missing_snapshot_is_refused(store, tmp_path):
+    before = fingerprints()
+    proc = recover(store, "-e", f"etcd_snapshot={tmp_path}/nope.db")
+    refused(proc, before, f"The snapshot {tmp_path}/nope.db does not exist", "Nothing was changed.")
+
+
+def damaged(store, tmp_path, how, sidecar):
+    snap = snapshot(store)
+    data = bytearray(snap.read_bytes())
+    if how == "flip":
+        data[len(data) // 2] ^= 0x01
+    else:
+        data = data[: len(data) - 1000]
+    bad = tmp_path / snap.name
+    bad.write_bytes(bytes(data))
+    if sidecar:
+        shutil.copy(f"{snap}.sha256", f"{bad}.sha256")
+    return bad
+
+
+def test_a_snapshot_that_differs_from_its_checksum_is_refused(store, tmp_path):
+    bad = damaged(store, tmp_path, "flip", sidecar=True)
+    before = fingerprints()
+    proc = recover(store, "-e", f"etcd_snapshot={bad}")
+    refused(proc, before, f"The snapshot {bad} does not match its sidecar", "Nothing was changed.")
+
+
+def test_a_corrupted_snapshot_is_refused(store, tmp_path):
+    bad = damaged(store, tmp_path, "flip", sidecar=False)
+    before = fingerprints()
+    proc = recover(store, "-e", f"etcd_snapshot={bad}")
+    refused(proc, before, "its sha256 trailer does not match its content: the file is corrupted",
+            "Nothing was changed.")
+
+
+def test_a_truncated_snapshot_is_refused(store, tmp_path):
+    bad = damaged(store, tmp_path, "truncate", sidecar=False)
+    before = fingerprints()
+    proc = recover(store, "-e", f"etcd_snapshot={bad}")
+    refused(proc, before, "is not whole 512-byte pages plus etcd's 32-byte sha256 trailer: it is truncated",
+            "Nothing was changed.")
+
+
+# -- two of three members lose their data -----------------------------------------------------------------------
+def test_the_disaster():
+    lose("node2", "node3")
+    assert lab.node("node1").run("ETCDCTL_COMMAND_TIMEOUT=3s etcdctl put /dr-test/lost x").rc != 0
+
+
+def test_an_unreachable_member_is_refused(store, tmp_path):
+    inv = lab.inventory(tmp_path, lambda d: lab.hostvars(d, "node3").update(ansible_host="172.29.90.99"))
+    before = fingerprints()
+    proc = recover(store, inv=inv)
+    refused(proc, before, "node3 is unreachable over SSH", "Nothing was changed.")
+
+
+def test_a_member_without_the_etcd_tools_is_refused(store):
+    node2 = lab.node("node2")
+    node2.check_output("mv /usr/bin/etcdctl /usr/bin/etcdctl.away")
+    try:
+        before = fingerprints()
+        proc = recover(store)
+        refused(proc, before, "node2: etcdctl is not installed on this host", "Nothing was changed.",
+                "apt-get install etcd-client etcd-server")
+    finally:
+        node2.check_output("mv /usr/bin/etcdctl.away /usr/bin/etcdctl")
+
+
+def test_check_mode_prints_the_plan_and_changes_nothing(store):
+    before = fingerprints()
+    proc = recover(store, "--check")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    out = lab.flat(proc.stdout)
+    assert f"check mode: the plan to rebuild the cluster from {snapshot(store)}; nothing was changed" in out
+    assert f"move {DATA} aside to {DATA}.<UTC time>" in out  # node1 has data
+    assert f"{DATA} holds no data: nothing to move aside" in out  # node2, node3 lost it
+    assert fingerprints() == before
+
+
+def test_two_lost_members_are_recovered(store, tmp_path):
+    report = tmp_path / "report.json"
+    proc = recover(store, "-e", f"etcd_report_file={report}")
+    out = assert_recovered(proc)
+    assert f"etcd cluster rebuilt from {snapshot(store)}" in out
+    assert f"keys: {KEYS} at the restored revision (the snapshot: {KEYS})" in out
+    [moved] = aside("node1")
+    assert f"node1: {moved}" in out and aside("node2") == aside("node3") == []
+    data = json.loads(report.read_text())
+    assert data["result"] == "recovered" and data["keys"] == KEYS and data["leader"] in lab.NODES
+    assert data["moved_aside"] == {"node1": moved, "node2": "", "node3": ""}
+    env = lab.node("node2").check_output("cat /data/etcd.env")
+    assert f"ETCD_INITIAL_CLUSTER_TOKEN={data['cluster_token']}" in env
+    assert data["cluster_token"].startswith("etcd-cluster-")
+    tool_bumps = data["bump_revision"] > 0
+    meta = json.loads(Path(f"{snapshot(store)}.json").read_text())
+    if tool_bumps:
+        assert data["revision"] >= meta["revision"] + data["bump_revision"]
+        assert "marked compacted" in out
+    else:  # etcd 3.4.23 cannot
+        assert "not bumped: etcdctl 3.4.23 cannot" in out
+
+
+def test_a_second_run_refuses(store):
+    before = fingerprints()
+    proc = recover(store)
+    refused(proc, before, "The cluster has quorum: 3 of 3", "This is not a disaster")
+
+
+# -- every member lost, the run killed part-way, then run again --------------------------------------------------
+def test_all_members_wiped_and_the_run_killed_mid_switch_then_run_again(store):
+    lose("node1", "node2", "node3")
+    proc = recover(store, interrupt_at="Switch | Record the restored cluster")
+    assert "INTERRUPTED at task" in proc.stdout, proc.stdout[-3000:]
+    for name in lab.NODES:  # the restored dirs are in place, etcd stopped
+        assert lab.node(name).run(f"test -f {DATA}/member/.etcd-ops-restore.json").rc == 0
+    proc = recover(store)
+    out = assert_recovered(proc)
+    assert "(an interrupted run resumed)" in out
+    assert all(aside(n) == [] for n in ("node2", "node3"))
+
+
+def test_stopped_members_and_the_run_killed_between_switch_and_start_then_run_again(store):
+    before = {n: aside(n) for n in lab.NODES}
+    lose("node1", "node2", "node3", wipe=False)
+    proc = recover(store, interrupt_at="Start | Note the time")
+    assert "INTERRUPTED at task" in proc.stdout, proc.stdout[-3000:]
+    moved = {n: aside(n) for n in lab.NODES}
+    assert all(len(moved[n]) == len(before[n]) + 1 for n in lab.NODES)
+    proc = recover(store)
+    out = assert_recovered(proc)
+    assert "(an interrupted run resumed)" in out
+    assert {n: aside(n) for n in lab.NODES} == moved  # nothing moved aside a second time
+    assert "switched by an earlier run" in out
