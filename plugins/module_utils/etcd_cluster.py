@@ -6,26 +6,43 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdError
 
 # Status fields copied onto each member, with their value when the member did not answer.
 MEMBER_STATUS = dict(revision=0, raft_term=0, raft_index=0, db_size=0, version="", errors=())
 
 
-def cluster_info(client, endpoints, expand=True):
-    """Members, per-endpoint health/status, leader and quorum, as one dict."""
-    members, list_error, cluster_id = [], "", 0
+def _member_list(client, endpoints):
+    """(members, cluster_id, error): a cluster without quorum (3.5+) or a dead endpoint gives an error."""
     try:
         listed = client.member_list(endpoints)
-        members, cluster_id = listed["members"], listed["cluster_id"]
+        return listed["members"], listed["cluster_id"], ""
     except EtcdError as exc:
-        list_error = (exc.stderr or exc.msg).strip()
+        return [], 0, (exc.stderr or exc.msg).strip()
 
+
+def cluster_info(client, endpoints, expand=True):
+    """Members, per-endpoint health/status, leader and quorum, as one dict.
+
+    Without `expand` the three reads are independent and run at once: on a member without quorum the member
+    list (3.5+) and the health check each wait for their whole timeout, which would otherwise add up.
+    """
     probe = list(endpoints)
-    if expand and members:
-        probe = sorted({url for m in members for url in m["client_urls"]}) or probe
-    statuses = client.endpoint_status(probe)[0]
-    health = {h["endpoint"]: h for h in client.endpoint_health(probe)}
+    if expand:
+        members, cluster_id, list_error = _member_list(client, endpoints)
+        if members:
+            probe = sorted({url for m in members for url in m["client_urls"]}) or probe
+        statuses = client.endpoint_status(probe)[0]
+        healths = client.endpoint_health(probe)
+    else:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            listed = pool.submit(_member_list, client, endpoints)
+            status = pool.submit(client.endpoint_status, probe)
+            health = pool.submit(client.endpoint_health, probe)
+            (members, cluster_id, list_error), statuses, healths = listed.result(), status.result()[0], health.result()
+    health = {h["endpoint"]: h for h in healths}
     by_id = {s["member_id"]: s for s in statuses}
 
     for member in members:

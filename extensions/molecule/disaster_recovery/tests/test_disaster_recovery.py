@@ -4,6 +4,7 @@ killed mid-switch and between switch and start, then run again to completion."""
 
 import base64
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -202,6 +203,15 @@ def test_two_lost_members_are_recovered(store, tmp_path):
         assert "marked compacted" in out
     else:  # etcd 3.4.23 cannot
         assert "not bumped: etcdctl 3.4.23 cannot" in out
+
+
+def test_the_recovered_cluster_backs_up_under_its_own_name(tmp_path):
+    proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={tmp_path}")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    [snap] = tmp_path.glob("*.db")
+    # the token got the recovery's UTC time; the store's name stays the cluster's, so retention still applies
+    assert re.match(r"^etcd-cluster-\d{8}T\d{6}Z-r\d+\.db$", snap.name), snap.name
+    assert json.loads(Path(f"{snap}.json").read_text())["keys"] == KEYS
 
 
 def test_a_second_run_refuses(store):
