@@ -155,7 +155,8 @@ def test_key_count_at_a_revision_and_an_empty_count(client, recorded, version):
     assert env["ETCDCTL_ENDPOINTS"] == "http://a:2379"
     fake.on("get", '{"header":{"cluster_id":1,"member_id":2,"revision":1,"raft_term":2}}')  # no keys: no count
     assert c.key_count() == 0
-    assert fake.calls[-1][0][1:7] == ["get", "", "--from-key", "--keys-only", "--limit=1", "-w"]  # current revision: no --rev
+    # the current revision: no --rev
+    assert fake.calls[-1][0][1:7] == ["get", "", "--from-key", "--keys-only", "--limit=1", "-w"]
 
 
 def test_key_count_of_a_compacted_revision_fails_with_etcds_words(client, recorded, version):
