@@ -55,3 +55,22 @@ def test_replace_a_wiped_member_with_only_node_set():
     listed = json.loads(node2.check_output("etcdctl member list -w json"))["members"]
     assert sorted(m["name"] for m in listed) == ["node1", "node2", "node3"]
     assert not any(m.get("isLearner") for m in listed)
+
+
+def test_recover_a_lost_cluster_with_only_the_store_set(store):
+    for name in ("node2", "node3"):  # two of three lose their data: no quorum
+        lab.node(name).check_output("systemctl stop etcd.service && rm -rf /data/etcd.data")
+    proc = lab.playbook("disaster_recovery", lab.INVENTORY, "-e", f"etcd_backup_dir={store}")
+    out = lab.flat(proc.stdout)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "etcd cluster rebuilt from" in out and "3/3 healthy" in out
+    assert f"keys: {KEYS} at the restored revision (the snapshot: {KEYS})" in out
+    lab.wait_healthy()
+    for name in lab.NODES:
+        node = lab.node(name)
+        assert keys_on(name) == KEYS
+        env = node.file("/data/etcd.env").content_string
+        assert 'ETCD_DATA_DIR="/data/etcd.data"' in env  # every other line as the operator wrote it
+        assert re.search(r"^ETCD_INITIAL_CLUSTER_TOKEN=etcd-cluster-\d{8}T\d{6}Z$", env, re.M)
+        # the runbook's unit runs etcd as root: the restored data is root's
+        assert node.file("/data/etcd.data/member").user == "root"
