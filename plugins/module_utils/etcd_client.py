@@ -234,9 +234,10 @@ class EtcdClient:
         """How many keys the cluster holds (at `revision`; 0 is the current one).
 
         A range reply's `count` is every key in the range whatever its limit, so one key comes back, not all of
-        them (etcdctl 3.4 has no --count-only).
+        them (etcdctl 3.4 has no --count-only). The read is serializable: the member answers from its own state,
+        which at a revision it has applied is every member's, and it needs no quorum.
         """
-        args = ["get", "", "--from-key", "--keys-only", "--limit=1"]
+        args = ["get", "", "--from-key", "--keys-only", "--limit=1", "--consistency=s"]
         if revision:
             args.append("--rev=%d" % revision)
         data = self.run_json("etcdctl", args, endpoints=endpoints)

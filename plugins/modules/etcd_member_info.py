@@ -26,7 +26,8 @@ options:
     default: true
   count_keys:
     description:
-      - Also count the keys the cluster holds at O(revision) (the count of a range over every key; one key is read).
+      - Also count the keys the cluster holds at O(revision) (the count of a range over every key; one key is read),
+        as the first of O(endpoints) sees it (a serializable read, which needs no quorum).
     type: bool
     default: false
   revision:

@@ -151,12 +151,13 @@ def test_key_count_at_a_revision_and_an_empty_count(client, recorded, version):
     fake.on("get", recorded(version, "get_count.json"))
     assert c.key_count(["http://a:2379"], 41) == 40
     argv, env = fake.calls[0]
-    assert argv == ["/usr/bin/etcdctl", "get", "", "--from-key", "--keys-only", "--limit=1", "--rev=41", "-w", "json"]
+    assert argv == ["/usr/bin/etcdctl", "get", "", "--from-key", "--keys-only", "--limit=1", "--consistency=s",
+                    "--rev=41", "-w", "json"]
     assert env["ETCDCTL_ENDPOINTS"] == "http://a:2379"
     fake.on("get", '{"header":{"cluster_id":1,"member_id":2,"revision":1,"raft_term":2}}')  # no keys: no count
     assert c.key_count() == 0
     # the current revision: no --rev
-    assert fake.calls[-1][0][1:7] == ["get", "", "--from-key", "--keys-only", "--limit=1", "-w"]
+    assert fake.calls[-1][0][1:8] == ["get", "", "--from-key", "--keys-only", "--limit=1", "--consistency=s", "-w"]
 
 
 def test_key_count_of_a_compacted_revision_fails_with_etcds_words(client, recorded, version):

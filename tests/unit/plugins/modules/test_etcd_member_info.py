@@ -49,6 +49,6 @@ def test_count_keys_at_a_revision(fake_etcd, run_module, recorded, version):
     fake.on("get", recorded(version, "get_count.json"))
     result = run_module(etcd_member_info, {"count_keys": True, "revision": 41})
     assert result["key_count"] == 40 and not result["changed"]
-    count = ["get", "", "--from-key", "--keys-only", "--limit=1", "--rev=41", "-w", "json"]
+    count = ["get", "", "--from-key", "--keys-only", "--limit=1", "--consistency=s", "--rev=41", "-w", "json"]
     assert count in [a[1:] for a in fake.argvs()]
     assert "key_count" not in run_module(etcd_member_info, {})

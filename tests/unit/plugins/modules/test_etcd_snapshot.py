@@ -36,7 +36,7 @@ def test_save_writes_atomically_with_sidecar_and_mode(fake_etcd, run_module, rec
     assert result["revision"] == status["revision"] and result["total_keys"] == status["totalKey"]
     assert result["keys"] == json.loads(recorded(version, "get_count.json"))["count"]
     count = next(argv for argv in fake.argvs() if argv[1] == "get")
-    at = ["--rev=%d" % status["revision"]] if status["revision"] else ["--limit=1"]
+    at = ["--rev=%d" % status["revision"]] if status["revision"] else ["--consistency=s"]
     assert count[-3:] == at + ["-w", "json"]
     assert path.read_bytes() == data and oct(path.stat().st_mode & 0o777) == "0o600"
     assert (tmp_path / "s.db.sha256").read_text() == f"{result['sha256']}  s.db\n"
