@@ -123,27 +123,16 @@ def damaged(store, tmp_path, how, sidecar):
     return bad
 
 
-def test_a_snapshot_that_differs_from_its_checksum_is_refused(store, tmp_path):
-    bad = damaged(store, tmp_path, "flip", sidecar=True)
+@pytest.mark.parametrize("how, sidecar, message", [
+    ("flip", True, "does not match its sidecar"),
+    ("flip", False, "its sha256 trailer does not match its content: the file is corrupted"),
+    ("truncate", False, "is not whole 512-byte pages plus etcd's 32-byte sha256 trailer: it is truncated"),
+], ids=["differs from its checksum", "corrupted", "truncated"])
+def test_a_damaged_snapshot_is_refused(store, tmp_path, how, sidecar, message):
+    bad = damaged(store, tmp_path, how, sidecar)
     before = fingerprints()
     proc = recover(store, "-e", f"etcd_snapshot={bad}")
-    refused(proc, before, f"The snapshot {bad} does not match its sidecar", "Nothing was changed.")
-
-
-def test_a_corrupted_snapshot_is_refused(store, tmp_path):
-    bad = damaged(store, tmp_path, "flip", sidecar=False)
-    before = fingerprints()
-    proc = recover(store, "-e", f"etcd_snapshot={bad}")
-    refused(proc, before, "its sha256 trailer does not match its content: the file is corrupted",
-            "Nothing was changed.")
-
-
-def test_a_truncated_snapshot_is_refused(store, tmp_path):
-    bad = damaged(store, tmp_path, "truncate", sidecar=False)
-    before = fingerprints()
-    proc = recover(store, "-e", f"etcd_snapshot={bad}")
-    refused(proc, before, "is not whole 512-byte pages plus etcd's 32-byte sha256 trailer: it is truncated",
-            "Nothing was changed.")
+    refused(proc, before, f"The snapshot {bad} ", message, "Nothing was changed.")
 
 
 # -- two of three members lose their data -----------------------------------------------------------------------
@@ -246,3 +235,19 @@ def test_stopped_members_and_the_run_killed_between_switch_and_start_then_run_ag
     assert {n: aside(n) for n in lab.NODES} == moved  # nothing moved aside a second time
     for name in lab.NODES:  # where the old data is, though this run did not move it
         assert f"{name}: switched by the interrupted run; kept: {', '.join(moved[name])}" in out
+
+
+def test_the_run_killed_after_the_start_then_run_again_only_verifies(store):
+    lose("node1", "node2", "node3", wipe=False)
+    proc = recover(store, interrupt_at="Verify | Read the recovered cluster")
+    assert "INTERRUPTED at task" in proc.stdout, proc.stdout[-3000:]
+    lab.wait_healthy()  # the restored cluster runs, unverified, its marks still in place
+    moved = {n: aside(n) for n in lab.NODES}
+    proc = recover(store)
+    out = assert_recovered(proc)
+    assert "(an interrupted run resumed)" in out
+    assert {n: aside(n) for n in lab.NODES} == moved
+    for name in lab.NODES:  # verified: the marks are retired, so a later recovery restores afresh
+        node = lab.node(name)
+        assert node.run(f"test -f {DATA}/member/.etcd-ops-restore.json").rc != 0
+        assert node.run(f"test -f {DATA}/member/.etcd-ops-restore.done.json").rc == 0
