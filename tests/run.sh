@@ -111,12 +111,12 @@ if wants molecule; then
     done
   done
   # bad input for deploy, and a cluster set up by hand the runbook's way: on etcd 3.4, the runbook's;
-  # a five-member recovery on etcd 3.5
-  for run in deploy_refusals:bookworm runbook:bookworm disaster_recovery_5:trixie; do
-    scenario=${run%%:*}
-    ETCD_LAB_SUITE=${run#*:} PYTEST_ADDOPTS="--junitxml=$out/junit/molecule-$scenario.xml" \
-      check "molecule-$scenario" molecule test -s "$scenario"
-    [ -f "$out/junit/molecule-$scenario.xml" ] && count_junit "$out/junit/molecule-$scenario.xml"
+  # a five-member recovery on 3.4 and 3.5
+  for run in deploy_refusals:bookworm runbook:bookworm disaster_recovery_5:bookworm disaster_recovery_5:trixie; do
+    scenario=${run%%:*} name=molecule-${run/:/-}
+    ETCD_LAB_SUITE=${run#*:} PYTEST_ADDOPTS="--junitxml=$out/junit/$name.xml" \
+      check "$name" molecule test -s "$scenario"
+    [ -f "$out/junit/$name.xml" ] && count_junit "$out/junit/$name.xml"
   done
 fi
 

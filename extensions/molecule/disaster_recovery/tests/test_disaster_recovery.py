@@ -251,3 +251,16 @@ def test_the_run_killed_after_the_start_then_run_again_only_verifies(store):
         node = lab.node(name)
         assert node.run(f"test -f {DATA}/member/.etcd-ops-restore.json").rc != 0
         assert node.run(f"test -f {DATA}/member/.etcd-ops-restore.done.json").rc == 0
+
+
+def test_a_db_copied_from_a_data_dir_needs_the_explicit_skip_of_the_hash_check(store, tmp_path):
+    lose("node1", "node2", "node3", wipe=False)
+    raw = tmp_path / "db"  # no `snapshot save` made it: no sha256 trailer, no sidecar, no metadata
+    raw.write_bytes(base64.b64decode(lab.node("node1").check_output(f"base64 -w0 {DATA}/member/snap/db")))
+    before = fingerprints()
+    proc = recover(store, "-e", f"etcd_snapshot={raw}")
+    refused(proc, before, "truncated, or a copy of a data dir's db file rather than a `snapshot save` file",
+            "only a db file copied from a data dir may be restored with skip_hash_check, knowingly")
+    proc = recover(store, "-e", f"etcd_snapshot={raw}", "-e", "etcd_restore_skip_hash_check=true")
+    out = assert_recovered(proc)
+    assert "keys: not counted" not in out and "(the snapshot: unknown (no metadata))" in out
