@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The test command (`make test`): sets everything up on a fresh Debian 12 machine (tests/lab/setup.sh),
 # then runs, in order: unit tests, ansible-test sanity, ansible-lint (production profile), yamllint,
-# ruff, antsibull-changelog lint, and the molecule scenarios on etcd 3.4 (bookworm) and 3.5 (trixie);
+# ruff, antsibull-changelog lint, and the molecule scenarios on etcd 3.4 (bookworm) and 3.5 (trixie), the fault
+# suite last, whose rows (with the other scenarios' refusals) become docs/reliability.md;
 # the default scenario also builds the collection tarball, installs it and runs its playbook by FQCN.
 # Every step runs even when an earlier one failed; the run ends
 # with one line "N passed, N failed" (pytest tests counted one by one, every other check as one) and
 # exits non-zero on any failure.
 #
-# usage: tests/run.sh [step...]   steps: unit sanity lint changelog molecule (default: all)
+# usage: tests/run.sh [step...]   steps: unit sanity lint changelog molecule faults (default: all but faults,
+#        which runs only the fault suite and the report; molecule includes them)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -111,13 +113,23 @@ if wants molecule; then
     done
   done
   # bad input for deploy, and a cluster set up by hand the runbook's way: on etcd 3.4, the runbook's;
-  # a five-member recovery on 3.4 and 3.5
-  for run in deploy_refusals:bookworm runbook:bookworm disaster_recovery_5:bookworm disaster_recovery_5:trixie; do
+  # a five-member recovery and the fault suite (tests/fault) on 3.5
+  for run in deploy_refusals:bookworm runbook:bookworm disaster_recovery_5:trixie faults:trixie; do
     scenario=${run%%:*} name=molecule-${run/:/-}
     ETCD_LAB_SUITE=${run#*:} PYTEST_ADDOPTS="--junitxml=$out/junit/$name.xml" \
       check "$name" molecule test -s "$scenario"
     [ -f "$out/junit/$name.xml" ] && count_junit "$out/junit/$name.xml"
   done
+  # docs/reliability.md: the table of every row the scenarios recorded (interruptions, node deaths, bad input)
+  check reliability-report python3 tests/fault/report.py
+  sed -n '/rows passed/p' docs/reliability.md | sed 's/^/    /'
+fi
+
+if wants faults && ! wants molecule; then
+  ETCD_LAB_SUITE=trixie PYTEST_ADDOPTS="--junitxml=$out/junit/molecule-faults-trixie.xml" \
+    check molecule-faults-trixie molecule test -s faults
+  [ -f "$out/junit/molecule-faults-trixie.xml" ] && count_junit "$out/junit/molecule-faults-trixie.xml"
+  check reliability-report python3 tests/fault/report.py
 fi
 
 echo

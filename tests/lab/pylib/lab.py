@@ -3,6 +3,7 @@ lab inventory (or a changed copy of it), over SSH+sudo, and look at the nodes as
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -40,19 +41,26 @@ def hostvars(data: dict, name: str) -> dict:
 
 
 def playbook(name: str, inv: Path = INVENTORY, *args: str, timeout: int = 900,
-             interrupt_at: str = "") -> subprocess.CompletedProcess:
+             interrupt_at: str = "", fault: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run playbooks/NAME.yml as the README says, from the repository root.
 
     With `interrupt_at`, the run is killed (SIGKILL, as a lost controller) when a task whose name contains it
-    starts, before that task runs anywhere (tests/lab/callback_plugins/interrupt.py).
+    starts, before that task runs anywhere. `fault` sets the other ETCD_OPS_* variables of
+    tests/lab/callback_plugins/interrupt.py (a task log, a task number, a container to kill).
     """
     env = user_env()
+    fault = dict(fault or {})
     if interrupt_at:
+        fault["ETCD_OPS_INTERRUPT_AT"] = interrupt_at
+    if fault:
         env.update(ANSIBLE_CALLBACK_PLUGINS=str(TOP / "tests" / "lab" / "callback_plugins"),
-                   ANSIBLE_CALLBACKS_ENABLED="interrupt", ETCD_OPS_INTERRUPT_AT=interrupt_at)
-    return subprocess.run(
+                   ANSIBLE_CALLBACKS_ENABLED="interrupt", **fault)
+    started = time.monotonic()
+    proc = subprocess.run(
         ["ansible-playbook", "-i", str(inv), f"playbooks/{name}.yml", *args],
         cwd=TOP, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    proc.seconds = time.monotonic() - started  # the wall time, for the reliability table
+    return proc
 
 
 def flat(text: str) -> str:
@@ -103,3 +111,59 @@ def fingerprint(name: str) -> dict[str, str]:
     """What a deploy could change on a node; equal before and after means nothing changed."""
     host = node(name)
     return {key: host.run(cmd).stdout for key, cmd in FINGERPRINT.items()}
+
+
+# -- the reliability table (docs/reliability.md, written by tests/fault/report.py) --------------------------------
+ROWS = TOP / "tests" / "output" / "reliability"
+
+
+def failure_message(output: str) -> str:
+    """The message of the first failed task in a playbook's output (YAML callback), as one line."""
+    lines = output.splitlines()
+    for index, line in enumerate(lines):
+        if "FAILED! =>" not in line and "UNREACHABLE! =>" not in line:
+            continue
+        for pos in range(index + 1, min(index + 80, len(lines))):
+            stripped = lines[pos].strip()
+            if not stripped.startswith("msg:"):
+                continue
+            value = stripped[len("msg:"):].strip()
+            indent = len(lines[pos]) - len(lines[pos].lstrip())
+            block = [] if value in ("|-", "|", ">-", ">") else [value]
+            for text in lines[pos + 1:]:  # a block scalar, or a plain or quoted one folded over several lines
+                if text.strip() and len(text) - len(text.lstrip()) <= indent:
+                    break
+                block.append(text)
+            message = flat("\n".join(block))
+            if message[:1] in ("'", '"') and message[-1:] == message[:1]:
+                message = message[1:-1].replace("''", "'")
+            return message
+        return flat(line)
+    return ""
+
+
+def record(kind: str, playbook: str, case: str, outcome: str, detail: str = "", seconds: float = 0.0) -> None:
+    """Add one row to the reliability table of this suite (tests/output/reliability/SUITE.jsonl)."""
+    suite = os.environ.get("ETCD_LAB_SUITE", "bookworm")
+    ROWS.mkdir(parents=True, exist_ok=True)
+    row = {"suite": suite, "kind": kind, "playbook": playbook, "case": case, "outcome": outcome,
+           "detail": detail, "seconds": round(seconds, 1)}
+    with open(ROWS / f"{suite}.jsonl", "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(row) + "\n")
+
+
+def current_case() -> str:
+    """The running test's name in words: test_a_damaged_snapshot_is_refused[corrupted] becomes
+    'a damaged snapshot (corrupted)'."""
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].split(" ")[0]
+    name, param = (test.split("[", 1) + [""])[:2]
+    name = re.sub(r"_(is|are)_refused.*$|_refused.*$", "", name.removeprefix("test_")).replace("_", " ")
+    return f"{name} ({param.rstrip(']')})" if param else name
+
+
+def record_refusal(playbook: str, proc: subprocess.CompletedProcess, case: str = "", nodes: int = 3) -> None:
+    """A bad input that was refused with every node compared unchanged: one row of the matrix (the case is the
+    running test's name unless given)."""
+    record("bad-input", playbook, case or current_case(),
+           f"refused (rc {proc.returncode}); {nodes} of {nodes} nodes unchanged",
+           failure_message(proc.stdout), getattr(proc, "seconds", 0.0))

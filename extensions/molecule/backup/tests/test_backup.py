@@ -118,11 +118,14 @@ def test_no_healthy_member_is_refused(store):
     lab.etcd("node2", "stop")
     lab.etcd("node3", "stop")
     try:
+        before = {n: lab.fingerprint(n) for n in lab.NODES}
         proc = backup(store)
         out = lab.flat(proc.stdout)
         assert proc.returncode != 0
         assert "No member of group etcd answers healthy (node1: unhealthy, node2: unhealthy, node3: unhealthy)" in out
         assert "disaster_recovery.yml" in out
+        assert {n: lab.fingerprint(n) for n in lab.NODES} == before
+        lab.record_refusal("backup.yml", proc, "no healthy member (two of three stopped)")
     finally:
         for name in ("node2", "node3"):
             lab.node(name).run("systemctl start --no-block etcd.service")
@@ -133,9 +136,12 @@ def test_no_healthy_member_is_refused(store):
 def test_store_that_cannot_be_written(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
+    before = {n: lab.fingerprint(n) for n in lab.NODES}
     proc = backup(blocker / "store")
     out = lab.flat(proc.stdout)
     assert proc.returncode != 0 and f"The backup store {blocker}/store on the controller is not a directory" in out
+    assert {n: lab.fingerprint(n) for n in lab.NODES} == before
+    lab.record_refusal("backup.yml", proc, "a store path that is a file")
 
 
 def test_default_store_is_beside_the_inventory():
@@ -160,12 +166,15 @@ def test_a_store_without_room_is_refused(tmp_path):
     small.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", str(small)], check=True)
     try:
+        before = {n: lab.fingerprint(n) for n in lab.NODES}
         proc = backup(small / "store")
         out = lab.flat(proc.stdout)
         assert proc.returncode != 0
         assert f"Not enough space in the store {small}/store on the controller: 8192 bytes free" in out
         assert list((small / "store").iterdir()) == []
         assert lab.node("node1").run("ls -A /var/tmp/etcd-ops-backup").stdout.strip() == ""
+        assert {n: lab.fingerprint(n) for n in lab.NODES} == before
+        lab.record_refusal("backup.yml", proc, "a full disk: the controller's store on an 8 KiB tmpfs")
     finally:
         subprocess.run(["umount", str(small)], check=False)
 

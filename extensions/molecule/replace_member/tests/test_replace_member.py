@@ -56,10 +56,13 @@ def test_write_keys():
 
 
 def test_node_is_required():
+    before = state()
     proc = replace()
     assert proc.returncode != 0
     assert "Which member should be replaced? Nothing was changed. Fix: -e node=NAME, one of: node1, node2, node3" \
         in lab.flat(proc.stdout)
+    unchanged(before, proc)
+    lab.record_refusal("replace_member.yml", proc, "no node given")
 
 
 def test_an_unknown_node_is_refused_with_the_valid_names():
@@ -70,6 +73,7 @@ def test_an_unknown_node_is_refused_with_the_valid_names():
     assert "node=node9 is not a host of group etcd. Nothing was changed." in out
     assert "Fix: -e node=NAME, one of: node1, node2, node3" in out
     unchanged(before, proc)
+    lab.record_refusal("replace_member.yml", proc, "an unknown node (node=node9)")
 
 
 def test_a_healthy_member_is_left_alone():
@@ -147,6 +151,7 @@ def test_two_of_three_down_is_refused(node):
         assert f"No member of group etcd other than {node} answers healthy" in out
         assert "disaster_recovery.yml" in out
         assert {n: lab.fingerprint(n) for n in lab.NODES} == before
+        lab.record_refusal("replace_member.yml", proc, f"two of three members down, node={node} (quorum lost)")
     finally:
         for name in lab.NODES:
             lab.node(name).run("systemctl start --no-block etcd.service")
@@ -164,6 +169,8 @@ def test_forcing_a_healthy_member_out_while_another_is_down_is_refused():
             " (2 needed). Nothing was changed." in out
         unchanged(before, proc)
         assert state()[1] == before[1]
+        lab.record_refusal("replace_member.yml", proc, "forcing a healthy member out while another is down "
+                           "(a quorum-losing replace)")
     finally:
         lab.etcd("node3", "start")
     assert_whole_cluster()
@@ -180,6 +187,7 @@ def test_a_member_without_env_file_is_refused():
         assert "node3 has no /data/etcd.env: it is not set up as a member" in out and "deploy.yml" in out
         unchanged(before, proc)
         assert state()[1] == before[1]
+        lab.record_refusal("replace_member.yml", proc, "the member to replace has no env file")
     finally:
         lab.node("node3").check_output("mv /data/etcd.env.hidden-by-test /data/etcd.env")
         lab.etcd("node3", "start")
