@@ -36,8 +36,9 @@ def rm_disaster():
     faults.sh("node3", "systemctl stop etcd.service")
 
 
-def checks(keys: dict[str, str], before_aside: dict[str, list[str]], moved: dict[str, int]) -> list[str]:
-    """What is wrong with the cluster after a run that should have completed; [] when nothing is."""
+def checks(keys: dict[str, str], before_aside: dict[str, list[str]], moved: dict[str, tuple[int, ...]]) -> list[str]:
+    """What is wrong with the cluster after a run that should have completed; [] when nothing is. `moved`: how
+    many data dirs each node may have gained aside (none by default)."""
     if not faults.wait_healthy():
         return ["not every member healthy after 90 s"]
     problems = []
@@ -63,9 +64,9 @@ def checks(keys: dict[str, str], before_aside: dict[str, list[str]], moved: dict
         gone = sorted(set(before_aside[name]) - set(now))
         if gone:
             problems.append(f"{name}: moved-aside data dirs gone: {gone}")
-        if len(now) - len(before_aside[name]) != moved.get(name, 0):
+        if len(now) - len(before_aside[name]) not in moved.get(name, (0,)):
             problems.append(f"{name}: {len(now) - len(before_aside[name])} data dirs moved aside, "
-                            f"expected {moved.get(name, 0)}")
+                            f"expected {' or '.join(map(str, moved.get(name, (0,))))}")
     return problems
 
 
@@ -121,12 +122,12 @@ def sweep(playbook, args, disaster, keys, moved, tmp_path):
 
 
 def test_disaster_recovery_killed_after_each_task(snapshot_keys, store, tmp_path):
-    sweep("disaster_recovery", dr_args(store, tmp_path), dr_disaster, snapshot_keys, {"node1": 1}, tmp_path)
+    sweep("disaster_recovery", dr_args(store, tmp_path), dr_disaster, snapshot_keys, {"node1": (1,)}, tmp_path)
 
 
 def test_replace_member_killed_after_each_task(snapshot_keys, tmp_path):
     keys = dict(snapshot_keys, **faults.write_keys(EXTRA, 20))
-    sweep("replace_member", rm_args(tmp_path), rm_disaster, keys, {"node3": 1}, tmp_path)
+    sweep("replace_member", rm_args(tmp_path), rm_disaster, keys, {"node3": (1,)}, tmp_path)
 
 
 # -- a node dies while a task runs on it --------------------------------------------------------------------------
@@ -142,11 +143,15 @@ def test_a_node_killed_mid_switch_and_start_then_run_again(snapshot_keys, store,
     keys = dict(snapshot_keys, **faults.write_keys(EXTRA, 20))
     failures = []
     for playbook, victim, task in DEATHS:
+        # A node that died may boot before its data was moved or replaced, and etcd, enabled at boot, starts: the
+        # replaced member rejoins with its old data (nothing to move aside then), and a wiped DR member bootstraps a
+        # fresh data dir that the re-run moves aside. Either way no data dir may be lost.
         if playbook == "disaster_recovery":
-            args, disaster, moved = dr_args(store, tmp_path), dr_disaster, {"node1": 1}
+            args, disaster = dr_args(store, tmp_path), dr_disaster
+            moved = {"node1": (1,), "node2": (0, 1), "node3": (0, 1)}
             want = snapshot_keys  # a recovery brings back what the snapshot holds
         else:
-            args, disaster, moved = rm_args(tmp_path), rm_disaster, {"node3": 1}
+            args, disaster, moved = rm_args(tmp_path), rm_disaster, {"node3": (0, 1)}
             want = keys
         disaster()
         before = {n: faults.node_state(n) for n in NODES}
