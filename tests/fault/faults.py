@@ -36,8 +36,8 @@ def sh(name: str, script: str, check: bool = True) -> str:
     return proc.stdout
 
 
-# What a re-run's decisions can depend on, per node, with run-specific times made <UTC>: the service, the data
-# dir and its restore mark, a staging dir, moved-aside dirs (counted), the snapshot copy, the env file.
+# What a killed run may have changed on a node, with run-specific times made <UTC>: the service, the data dir and
+# its restore mark, a staging dir, moved-aside dirs (counted), the snapshot copy, the env file.
 STATE = r"""
 D=%(data)s
 M=$D/member/.etcd-ops-restore
@@ -107,8 +107,11 @@ def wait_ssh(name: str, seconds: int = 120) -> None:
     enabled at boot that waits for its peers keeps systemd "starting", as on a real host)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if lab.node(name).run("true").rc == 0:
-            return
+        try:
+            if lab.node(name).run("true").rc == 0:
+                return
+        except RuntimeError:  # testinfra raises on ssh's own errors (rc 255: sshd not listening yet)
+            pass
         time.sleep(1)
     raise AssertionError(f"{name} did not come back")
 

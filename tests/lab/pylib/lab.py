@@ -118,11 +118,13 @@ ROWS = TOP / "tests" / "output" / "reliability"
 
 
 def failure_message(output: str) -> str:
-    """The message of the first failed task in a playbook's output (YAML callback), as one line."""
+    """The message of the last failed task in a playbook's output (YAML callback; the refusal that ended the
+    play, not an unreachable host or a failure it went on from), as one line."""
     lines = output.splitlines()
-    for index, line in enumerate(lines):
-        if "FAILED! =>" not in line and "UNREACHABLE! =>" not in line:
-            continue
+    failed = [i for i, line in enumerate(lines) if "FAILED! =>" in line]
+    starts = failed[-1:] or [i for i, line in enumerate(lines) if "UNREACHABLE! =>" in line][-1:]
+    for index in starts:
+        line = lines[index]
         for pos in range(index + 1, min(index + 80, len(lines))):
             stripped = lines[pos].strip()
             if not stripped.startswith("msg:"):
@@ -155,7 +157,7 @@ def record(kind: str, playbook: str, case: str, outcome: str, detail: str = "", 
 def current_case() -> str:
     """The running test's name in words: test_a_damaged_snapshot_is_refused[corrupted] becomes
     'a damaged snapshot (corrupted)'."""
-    test = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].split(" ")[0]
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].rsplit(" (", 1)[0]
     name, param = (test.split("[", 1) + [""])[:2]
     name = re.sub(r"_(is|are)_refused.*$|_refused.*$", "", name.removeprefix("test_")).replace("_", " ")
     return f"{name} ({param.rstrip(']')})" if param else name
