@@ -154,12 +154,6 @@ def kill_points(tasks: list[Task]) -> dict[int, int]:
     return points
 
 
-def phase(name: str) -> str:
-    """'Stage' of 'etcd_ops.etcd.disaster_recovery : Stage | Copy ...'."""
-    text = name.split(" : ", 1)[-1]
-    return text.split(" | ", 1)[0] if " | " in text else text
-
-
 def short(name: str) -> str:
     return name.split(" : ", 1)[-1]
 
