@@ -12,6 +12,7 @@ records or reports holds a secret. JSON output (-w json) is parsed here and only
 from __future__ import annotations
 
 import json
+import os
 import shlex
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_version import (
@@ -32,6 +33,9 @@ ENV = (
     ("dial_timeout", "ETCDCTL_DIAL_TIMEOUT"),
     ("command_timeout", "ETCDCTL_COMMAND_TIMEOUT"),
 )
+# the options that name a file, checked before etcdctl runs (its own error for a missing one is an opaque
+# `open ...: no such file or directory` after the dial timeout)
+TLS_FILES = (("ca_cert", "ETCDCTL_CACERT"), ("client_cert", "ETCDCTL_CERT"), ("client_key", "ETCDCTL_KEY"))
 
 
 def etcd_argument_spec(**options):
@@ -166,6 +170,7 @@ class EtcdClient:
         argv = [self.binary(tool)] + list(args)
         env = {}
         if tool == "etcdctl":  # etcdutl reads no environment variables
+            self.check_tls_files()
             env = dict(self.env)
             if endpoints is not None:
                 env["ETCDCTL_ENDPOINTS"] = ",".join(endpoints) if isinstance(endpoints, list) else endpoints
@@ -178,6 +183,18 @@ class EtcdClient:
             raise EtcdError("%s failed (rc=%s): %s" % (cmd, rc, (err or out).strip()), cmd=cmd, rc=rc,
                             stdout=out, stderr=err)
         return rc, out, err
+
+    def check_tls_files(self):
+        """A TLS file that is missing or unreadable is named, with the fix, before etcdctl runs."""
+        for option, variable in TLS_FILES:
+            path = self.env.get(variable)
+            if path and not os.access(path, os.R_OK):
+                cause = "does not exist" if not os.path.exists(path) else "cannot be read by this user"
+                raise EtcdError("%s %s %s on this host." % (option, path, cause),
+                                hint="Fix: give the path of the file on the member (the roles read etcd_%s from the "
+                                     "inventory, else the env file's %s)." % (
+                                         option, {"ca_cert": "ETCD_TRUSTED_CA_FILE", "client_cert": "ETCD_CERT_FILE",
+                                                  "client_key": "ETCD_KEY_FILE"}[option]))
 
     def run_json(self, tool, args, **kwargs):
         rc, out, err = self.run(tool, list(args) + ["-w", "json"], **kwargs)

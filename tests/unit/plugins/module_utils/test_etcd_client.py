@@ -34,10 +34,19 @@ def client(fake_etcd_class):
     return make
 
 
-def test_secrets_and_endpoints_travel_in_the_environment(client):
+@pytest.fixture
+def tls_files(tmp_path):
+    """ca.pem, c.pem and c-key.pem in a temporary dir: {option: path}."""
+    files = {}
+    for option, name in (("ca_cert", "ca.pem"), ("client_cert", "c.pem"), ("client_key", "c-key.pem")):
+        (tmp_path / name).write_text("pem")
+        files[option] = str(tmp_path / name)
+    return files
+
+
+def test_secrets_and_endpoints_travel_in_the_environment(client, tls_files):
     c, fake = client({"endpoints": ["https://10.0.0.1:2379", "https://10.0.0.2:2379"], "user": "root",
-                      "password": "S3cret!", "ca_cert": "/etc/etcd/ca.pem", "client_cert": "/etc/etcd/c.pem",
-                      "client_key": "/etc/etcd/c-key.pem", "command_timeout": 7})
+                      "password": "S3cret!", "command_timeout": 7, **tls_files})
     fake.on("member list -w json", '{"header":{"cluster_id":1},"members":[]}')
     c.member_list()
     argv, env = fake.calls[0]
@@ -45,11 +54,23 @@ def test_secrets_and_endpoints_travel_in_the_environment(client):
     assert env == {
         "ETCDCTL_ENDPOINTS": "https://10.0.0.1:2379,https://10.0.0.2:2379",
         "ETCDCTL_USER": "root", "ETCDCTL_PASSWORD": "S3cret!",
-        "ETCDCTL_CACERT": "/etc/etcd/ca.pem", "ETCDCTL_CERT": "/etc/etcd/c.pem", "ETCDCTL_KEY": "/etc/etcd/c-key.pem",
+        "ETCDCTL_CACERT": tls_files["ca_cert"], "ETCDCTL_CERT": tls_files["client_cert"],
+        "ETCDCTL_KEY": tls_files["client_key"],
         "ETCDCTL_DIAL_TIMEOUT": "2s", "ETCDCTL_COMMAND_TIMEOUT": "7s",
     }
     assert c.commands == ["/usr/bin/etcdctl member list -w json"]
     assert "S3cret!" not in " ".join(c.commands)
+
+
+@pytest.mark.parametrize("option", ["ca_cert", "client_cert", "client_key"])
+def test_a_missing_tls_file_is_named_before_etcdctl_runs(client, tls_files, option):
+    missing = tls_files[option] + ".gone"
+    c, fake = client({"endpoints": ["https://10.0.0.1:2379"], **dict(tls_files, **{option: missing})})
+    with pytest.raises(EtcdError) as err:
+        c.member_list()
+    assert fake.calls == []
+    assert f"{option} {missing} does not exist on this host" in err.value.result()["msg"]
+    assert f"etcd_{option}" in err.value.result()["msg"]
 
 
 def test_one_endpoint_for_a_snapshot_and_its_own_timeout(client):
