@@ -86,11 +86,12 @@ def etcd(name: str, action: str) -> None:
     node(name).run(f"systemctl {action} etcd.service")
 
 
-def wait_healthy(hosts=None, attempts: int = 60) -> None:
-    """Wait until `etcdctl endpoint health` passes on every host (testinfra hosts; default the three nodes)."""
+def wait_healthy(hosts=None, attempts: int = 60, etcdctl: str = "etcdctl") -> None:
+    """Wait until `etcdctl endpoint health` passes on every host (testinfra hosts; default the three nodes);
+    `etcdctl` is the command with its settings (a TLS cluster's, say)."""
     hosts = hosts if hosts is not None else [node(n) for n in NODES]
     for _attempt in range(attempts):
-        if all(host.run("etcdctl endpoint health").rc == 0 for host in hosts):
+        if all(host.run(f"{etcdctl} endpoint health").rc == 0 for host in hosts):
             return
         time.sleep(1)
     raise AssertionError("etcd did not become healthy")

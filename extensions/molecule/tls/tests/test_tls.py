@@ -1,0 +1,137 @@
+"""A TLS cluster as a user has one: deploy.yml with etcd_deploy_tls (https client and peer URLs, client
+certificates required), then backup.yml, replace_member.yml and disaster_recovery.yml with the README's commands
+and no TLS variable (they read the env files). Wrong TLS files are refused with every node unchanged."""
+
+import base64
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lab" / "pylib"))
+import lab
+
+KEYS = 30
+DATA = "/data/etcd.data"
+PKI = "/data/pki"
+# etcdctl as an operator on a member runs it against the TLS loopback listener
+ETCDCTL = (f"ETCDCTL_CACERT={PKI}/ca.crt ETCDCTL_CERT={PKI}/member.crt ETCDCTL_KEY={PKI}/member.key "
+           "ETCDCTL_ENDPOINTS=https://127.0.0.1:2379 etcdctl")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return tmp_path_factory.mktemp("store") / "etcd-backups"
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return tmp_path_factory.mktemp("pki")
+
+
+def deploy(pki, *args):
+    return lab.playbook("deploy", lab.INVENTORY, "-e", "etcd_deploy_tls=true", "-e", f"etcd_deploy_pki_dir={pki}",
+                        *args)
+
+
+def fingerprints():
+    return {n: lab.fingerprint(n) for n in lab.NODES}
+
+
+def refused(playbook, proc, before, *messages):
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    out = lab.flat(proc.stdout)
+    for message in messages:
+        assert message in out, out[-3000:]
+    assert fingerprints() == before, out[-3000:]
+    for name in lab.NODES:  # no copy of a snapshot left on a node
+        assert lab.node(name).run("ls -A /var/tmp/etcd-ops-recovery 2>/dev/null").stdout.strip() == ""
+    lab.record_refusal(playbook, proc)
+
+
+def members():
+    return json.loads(lab.node("node1").check_output(f"{ETCDCTL} member list -w json"))["members"]
+
+
+def keys_on(name):
+    out = lab.node(name).check_output(f"{ETCDCTL} get /tls/ --prefix -w json --consistency=s")
+    kvs = json.loads(out).get("kvs", [])
+    return {base64.b64decode(kv["key"]).decode(): base64.b64decode(kv["value"]).decode() for kv in kvs}
+
+
+def assert_whole_cluster():
+    lab.wait_healthy(etcdctl=ETCDCTL)
+    listed = members()
+    assert sorted(m.get("name", "") for m in listed) == ["node1", "node2", "node3"]
+    assert not any(m.get("isLearner") for m in listed)
+    assert all(url.startswith("https://") for m in listed for url in m["peerURLs"] + m.get("clientURLs", []))
+    for name in lab.NODES:
+        assert keys_on(name) == {f"/tls/k{i}": f"v{i}" for i in range(1, KEYS + 1)}, name
+
+
+def test_deploy_makes_a_tls_cluster_and_a_second_run_changes_nothing(pki):
+    proc = deploy(pki)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    again = deploy(pki)
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert all(counts["changed"] == 0 for counts in lab.recap(again.stdout).values()), again.stdout[-4000:]
+    lab.wait_healthy(etcdctl=ETCDCTL)
+    for name in lab.NODES:
+        node = lab.node(name)
+        key = node.file(f"{PKI}/member.key")
+        assert (key.mode, key.user) == (0o600, "etcd")
+        env = node.file("/data/etcd.env").content_string
+        assert "ETCD_CLIENT_CERT_AUTH=true" in env and "ETCD_PEER_CLIENT_CERT_AUTH=true" in env
+        # no certificate: refused; plain http: nothing answers
+        assert node.run(f"ETCDCTL_CACERT={PKI}/ca.crt etcdctl --endpoints=https://127.0.0.1:2379 put /x y").rc != 0
+        assert node.run("etcdctl --endpoints=http://127.0.0.1:2379 --dial-timeout=2s endpoint health").rc != 0
+    assert all(url.startswith("https://") for m in members() for url in m["peerURLs"])
+    lab.node("node1").check_output(
+        f"for i in $(seq 1 {KEYS}); do {ETCDCTL} put /tls/k$i v$i >/dev/null || exit 1; done")
+
+
+def test_switching_the_running_cluster_to_http_is_refused(pki):
+    before = fingerprints()
+    proc = lab.playbook("deploy", lab.INVENTORY)
+    refused("deploy.yml", proc, before, "already runs a member with https peer URLs",
+            "Nothing was changed on any member", "Fix: deploy with etcd_deploy_tls=True")
+
+
+def test_backup_reads_the_tls_files_from_the_env_file(store):
+    proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    [meta] = sorted(store.glob("*.db.json"))
+    assert json.loads(meta.read_text())["keys"] >= KEYS
+
+
+@pytest.mark.parametrize("playbook,case,ca,messages", [
+    ("backup", "a CA file that is not there", "/data/pki/no-such-ca.crt",
+     ["ca_cert /data/pki/no-such-ca.crt does not exist on this host"]),
+    ("backup", "a wrong TLS file: the member's certificate given as the CA", "/data/pki/member.crt",
+     ["No member of group etcd answers healthy", "certificate"]),
+    ("disaster_recovery", "a wrong TLS file on a healthy cluster: the member's certificate given as the CA",
+     "/data/pki/member.crt", ["etcd runs on node1 (systemd: active) but does not answer", "Nothing was changed."]),
+])
+def test_wrong_tls_files_are_refused(store, playbook, case, ca, messages):
+    before = fingerprints()
+    proc = lab.playbook(playbook, lab.INVENTORY, "-e", f"etcd_backup_dir={store}", "-e", f"etcd_ca_cert={ca}")
+    refused(f"{playbook}.yml", proc, before, *messages)
+
+
+def test_replace_member_on_tls():
+    node3 = lab.node("node3")
+    lab.etcd("node3", "stop")
+    node3.check_output(f"rm -rf {DATA}")  # the disaster: the member lost its data
+    proc = lab.playbook("replace_member", lab.INVENTORY, "-e", "node=node3")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert_whole_cluster()
+
+
+def test_disaster_recovery_on_tls(store):
+    for name in ("node2", "node3"):  # quorum lost for good
+        lab.etcd(name, "stop")
+        lab.node(name).check_output(f"rm -rf {DATA}")
+    proc = lab.playbook("disaster_recovery", lab.INVENTORY, "-e", f"etcd_backup_dir={store}")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert_whole_cluster()
