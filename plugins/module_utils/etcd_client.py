@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_version import (
@@ -112,6 +113,34 @@ def normalize_status(raw):
         db_size_in_use=int(status.get("dbSizeInUse", 0)),
         errors=list(status.get("errors") or []),
     )
+
+
+# the cause of a failed dial in the client's JSON log on stderr: 3.5 "last connection error: ...",
+# 3.4 "latest connection error: ..." (a TLS handshake failure, a refused connection)
+_DIAL_ERROR = re.compile(r'(?:last|latest) connection error: (?:connection error: desc = )?"?([^"]+)"?')
+
+
+def dial_errors(stderr):
+    """{host:port: why the last dial failed} from etcdctl's warnings (a timeout's only trace of its cause)."""
+    causes = {}
+    for line in (stderr or "").splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        match = _DIAL_ERROR.search(str(entry.get("error", "")))
+        if match and entry.get("target"):
+            causes[str(entry["target"]).rsplit("/", 1)[-1]] = match.group(1).strip()
+    return causes
+
+
+def with_dial_error(error, endpoint, causes):
+    """`error`, followed by the dial's cause when etcdctl reported one for this endpoint."""
+    cause = causes.get(endpoint.split("://", 1)[-1].rstrip("/"))
+    return "%s (%s)" % (error, cause) if cause and cause not in error else error
 
 
 def normalize_health(raw):
@@ -245,7 +274,12 @@ class EtcdClient:
         rc, out, err = self.run("etcdctl", ["endpoint", "health", "-w", "json"], endpoints=endpoints, check=False)
         if not out.strip():
             return [dict(endpoint=e, health=False, took="", error=err.strip()) for e in endpoints]
-        return [normalize_health(h) for h in parse_json(out, "etcdctl endpoint health")]
+        causes = dial_errors(err)
+        healths = [normalize_health(h) for h in parse_json(out, "etcdctl endpoint health")]
+        for health in healths:
+            if health["error"]:
+                health["error"] = with_dial_error(health["error"], health["endpoint"], causes)
+        return healths
 
     def key_count(self, endpoints=None, revision=0):
         """How many keys the cluster holds (at `revision`; 0 is the current one).

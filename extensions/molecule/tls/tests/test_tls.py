@@ -3,9 +3,15 @@ certificates required), then backup.yml, replace_member.yml and disaster_recover
 and no TLS variable (they read the env files). Wrong TLS files are refused with every node unchanged."""
 
 import base64
+import datetime
 import json
 import sys
 from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 import pytest
 
@@ -39,7 +45,7 @@ def fingerprints():
     return {n: lab.fingerprint(n) for n in lab.NODES}
 
 
-def refused(playbook, proc, before, *messages):
+def refused(playbook, proc, before, *messages, case=""):
     assert proc.returncode != 0, proc.stdout[-3000:]
     out = lab.flat(proc.stdout)
     for message in messages:
@@ -47,7 +53,7 @@ def refused(playbook, proc, before, *messages):
     assert fingerprints() == before, out[-3000:]
     for name in lab.NODES:  # no copy of a snapshot left on a node
         assert lab.node(name).run("ls -A /var/tmp/etcd-ops-recovery 2>/dev/null").stdout.strip() == ""
-    lab.record_refusal(playbook, proc)
+    lab.record_refusal(playbook, proc, case)
 
 
 def members():
@@ -98,6 +104,15 @@ def test_switching_the_running_cluster_to_http_is_refused(pki):
             "Nothing was changed on any member", "Fix: deploy with etcd_deploy_tls=True")
 
 
+def test_deploy_with_another_pki_dir_is_refused(tmp_path):
+    # the controller's PKI dir lost (or another named): a new CA would cut every member off from the others
+    before = fingerprints()
+    proc = deploy(tmp_path / "etcd-pki")
+    refused("deploy.yml", proc, before, "node1 trusts the CA at /data/pki/ca.crt, but the controller's",
+            "ca.crt does not exist", "Nothing was changed on any member", "Fix: set etcd_deploy_pki_dir")
+    assert not (tmp_path / "etcd-pki").exists()
+
+
 def test_backup_reads_the_tls_files_from_the_env_file(store):
     proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}")
     assert proc.returncode == 0, proc.stdout[-4000:]
@@ -105,18 +120,37 @@ def test_backup_reads_the_tls_files_from_the_env_file(store):
     assert json.loads(meta.read_text())["keys"] >= KEYS
 
 
+@pytest.fixture(scope="module")
+def other_ca():
+    """/root/other-ca.crt on every node: a CA that signed none of the cluster's certificates."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "some other CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    for name in lab.NODES:
+        lab.node(name).check_output(f"printf '%s' '{pem}' > /root/other-ca.crt")
+    return "/root/other-ca.crt"
+
+
 @pytest.mark.parametrize("playbook,case,ca,messages", [
     ("backup", "a CA file that is not there", "/data/pki/no-such-ca.crt",
      ["ca_cert /data/pki/no-such-ca.crt does not exist on this host"]),
-    ("backup", "a wrong TLS file: the member's certificate given as the CA", "/data/pki/member.crt",
-     ["No member of group etcd answers healthy", "certificate"]),
-    ("disaster_recovery", "a wrong TLS file on a healthy cluster: the member's certificate given as the CA",
-     "/data/pki/member.crt", ["etcd runs on node1 (systemd: active) but does not answer", "Nothing was changed."]),
+    ("backup", "a wrong TLS file: another CA than the one that signed the members' certificates", "other",
+     ["No member of group etcd answers healthy", "certificate signed by unknown authority"]),
+    ("disaster_recovery", "a wrong TLS file (another CA) on a healthy cluster", "other",
+     ["etcd runs on node1 (systemd: active) but does not answer", "certificate signed by unknown authority",
+      "Nothing was changed."]),
 ])
-def test_wrong_tls_files_are_refused(store, playbook, case, ca, messages):
+def test_wrong_tls_files_are_refused(store, other_ca, playbook, case, ca, messages):
     before = fingerprints()
+    ca = other_ca if ca == "other" else ca
     proc = lab.playbook(playbook, lab.INVENTORY, "-e", f"etcd_backup_dir={store}", "-e", f"etcd_ca_cert={ca}")
-    refused(f"{playbook}.yml", proc, before, *messages)
+    refused(f"{playbook}.yml", proc, before, *messages, case=case)
 
 
 def test_replace_member_on_tls():

@@ -186,3 +186,36 @@ def test_key_count_of_a_compacted_revision_fails_with_etcds_words(client, record
     fake.on("get", "", rc=1, stderr=recorded(version, "get_count_compacted.err"))
     with pytest.raises(EtcdError, match="required revision has been compacted"):
         c.key_count(revision=3)
+
+
+WARN_35 = ('{"level":"warn","ts":"2026-11-29T21:47:06.690571Z","logger":"client","caller":"v3/retry_interceptor.go:63",'
+           '"msg":"retrying of unary invoker failed","target":"etcd-endpoints://0xc0002452c0/172.29.90.11:2379",'
+           '"attempt":0,"error":"rpc error: code = DeadlineExceeded desc = latest balancer error: '
+           'last connection error: connection error: desc = \\"transport: authentication handshake failed: '
+           'tls: failed to verify certificate: x509: certificate signed by unknown authority\\""}')
+WARN_34 = ('{"level":"warn","ts":"2026-11-29T21:50:01.1Z","caller":"clientv3/retry_interceptor.go:62",'
+           '"msg":"retrying of unary invoker failed","target":"endpoint://client-4c1e/172.29.90.12:2379","attempt":0,'
+           '"error":"rpc error: code = DeadlineExceeded desc = latest balancer error: all SubConns are in '
+           'TransientFailure, latest connection error: connection error: desc = \\"transport: authentication '
+           'handshake failed: x509: certificate signed by unknown authority\\""}')
+
+
+def test_a_timed_out_health_check_names_the_dial_error(client):
+    c, fake = client({"endpoints": ["https://172.29.90.11:2379", "https://172.29.90.12:2379"]})
+    fake.on("endpoint health -w json",
+            '[{"endpoint":"https://172.29.90.11:2379","health":false,"took":"5s","error":"context deadline exceeded"},'
+            '{"endpoint":"https://172.29.90.12:2379","health":false,"took":"5s","error":"context deadline exceeded"}]',
+            rc=1, stderr=WARN_35 + "\n" + WARN_34 + "\nError: unhealthy cluster\n")
+    one, two = c.endpoint_health(["https://172.29.90.11:2379", "https://172.29.90.12:2379"])
+    assert one["error"] == ("context deadline exceeded (transport: authentication handshake failed: tls: failed to "
+                            "verify certificate: x509: certificate signed by unknown authority)")
+    assert two["error"] == ("context deadline exceeded (transport: authentication handshake failed: x509: "
+                            "certificate signed by unknown authority)")
+
+
+def test_a_health_error_without_a_logged_cause_is_kept(client):
+    c, fake = client({"endpoints": ["http://a:2379"]})
+    fake.on("endpoint health -w json",
+            '[{"endpoint":"http://a:2379","health":false,"took":"1s","error":"context deadline exceeded"}]',
+            rc=1, stderr="Error: unhealthy cluster\n")
+    assert c.endpoint_health(["http://a:2379"])[0]["error"] == "context deadline exceeded"
