@@ -15,6 +15,9 @@ import json
 import os
 import re
 import shlex
+import socket
+import ssl
+from urllib.parse import urlsplit
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_version import (
     parse_tool_version,
@@ -279,7 +282,37 @@ class EtcdClient:
         for health in healths:
             if health["error"]:
                 health["error"] = with_dial_error(health["error"], health["endpoint"], causes)
+                if health["error"] == "context deadline exceeded":  # etcdctl 3.4 logs no cause
+                    health["error"] = with_dial_error(health["error"], health["endpoint"],
+                                                      self.tls_handshake_errors([health["endpoint"]]))
         return healths
+
+    def tls_handshake_errors(self, endpoints, timeout=2.0):
+        """{host:port: why a TLS handshake with these CA and client files fails} for https endpoints that refuse
+        it; endpoints that complete it, or do not answer at all, are left out."""
+        causes = {}
+        for endpoint in endpoints:
+            url = urlsplit(endpoint)
+            if url.scheme != "https" or not url.hostname:
+                continue
+            try:
+                context = ssl.create_default_context(cafile=self.env.get("ETCDCTL_CACERT") or None)
+                if self.env.get("ETCDCTL_CERT"):
+                    context.load_cert_chain(self.env["ETCDCTL_CERT"], self.env.get("ETCDCTL_KEY") or None)
+                with socket.create_connection((url.hostname, url.port or 2379), timeout=timeout) as sock:
+                    with context.wrap_socket(sock, server_hostname=url.hostname) as tls:
+                        tls.settimeout(0.5)
+                        try:
+                            tls.recv(1)  # a server that rejects the client certificate says so after the handshake
+                        except socket.timeout:  # noqa: UP041 (TimeoutError only from Python 3.10 on)
+                            pass
+            except ssl.SSLCertVerificationError as exc:
+                causes[url.netloc] = "TLS handshake failed: %s" % (exc.verify_message or exc.reason)
+            except ssl.SSLError as exc:
+                causes[url.netloc] = "TLS handshake failed: %s" % (exc.reason or exc)
+            except (OSError, ValueError):
+                continue
+        return causes
 
     def key_count(self, endpoints=None, revision=0):
         """How many keys the cluster holds (at `revision`; 0 is the current one).

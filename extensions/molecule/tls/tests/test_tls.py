@@ -141,10 +141,10 @@ def other_ca():
     ("backup", "a CA file that is not there", "/data/pki/no-such-ca.crt",
      ["ca_cert /data/pki/no-such-ca.crt does not exist on this host"]),
     ("backup", "a wrong TLS file: another CA than the one that signed the members' certificates", "other",
-     ["No member of group etcd answers healthy", "certificate signed by unknown authority"]),
+     # the cause: etcdctl 3.5's "certificate signed by unknown authority", the client's own handshake on 3.4
+     ["No member of group etcd answers healthy", "certificate", "TLS files do not match the cluster"]),
     ("disaster_recovery", "a wrong TLS file (another CA) on a healthy cluster", "other",
-     ["etcd runs on node1 (systemd: active) but does not answer", "certificate signed by unknown authority",
-      "Nothing was changed."]),
+     ["etcd runs on node1 (systemd: active) but does not answer", "certificate", "Nothing was changed."]),
 ])
 def test_wrong_tls_files_are_refused(store, other_ca, playbook, case, ca, messages):
     before = fingerprints()
