@@ -106,7 +106,7 @@ fi
 
 if wants molecule; then
   for suite in bookworm trixie; do
-    for scenario in default modules backup replace_member disaster_recovery; do
+    for scenario in default modules backup replace_member disaster_recovery tls; do
       ETCD_LAB_SUITE=$suite PYTEST_ADDOPTS="--junitxml=$out/junit/molecule-$scenario-$suite.xml" \
         check "molecule-$scenario-$suite" molecule test -s "$scenario"
       [ -f "$out/junit/molecule-$scenario-$suite.xml" ] && count_junit "$out/junit/molecule-$scenario-$suite.xml"

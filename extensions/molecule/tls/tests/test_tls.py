@@ -120,6 +120,22 @@ def test_backup_reads_the_tls_files_from_the_env_file(store):
     assert json.loads(meta.read_text())["keys"] >= KEYS
 
 
+def test_the_scheduled_job_snapshots_over_tls(store):
+    proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}", "-e", "etcd_backup_now=false",
+                        "-e", 'etcd_backup_schedule="2099-01-01 03:00:00"')
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    node2 = lab.node("node2")
+    settings = json.loads(node2.file("/etc/etcd-ops/backup.json").content_string)
+    assert (settings["endpoint"], settings["ca_cert"], settings["client_key"]) == (
+        "https://172.29.90.12:2379", f"{PKI}/ca.crt", f"{PKI}/member.key")
+    node2.check_output("systemctl start etcd-ops-backup.service")
+    [snap] = [n for n in node2.check_output("ls -A /var/backups/etcd-ops").split() if n.endswith(".db")]
+    assert json.loads(node2.file(f"/var/backups/etcd-ops/{snap}.json").content_string)["keys"] >= KEYS
+    removed = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}", "-e", "etcd_backup_now=false",
+                           "-e", "etcd_backup_schedule=absent")
+    assert removed.returncode == 0, removed.stdout[-4000:]
+
+
 @pytest.fixture(scope="module")
 def other_ca():
     """/root/other-ca.crt on every node: a CA that signed none of the cluster's certificates."""
