@@ -8,12 +8,11 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-
-import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lab" / "pylib"))
 import lab
@@ -167,6 +166,22 @@ def test_wrong_tls_files_are_refused(store, other_ca, playbook, case, ca, messag
     ca = other_ca if ca == "other" else ca
     proc = lab.playbook(playbook, lab.INVENTORY, "-e", f"etcd_backup_dir={store}", "-e", f"etcd_ca_cert={ca}")
     refused(f"{playbook}.yml", proc, before, *messages, case=case)
+
+
+def test_a_peer_certificate_that_does_not_name_its_member_is_refused(store):
+    # node2's certificate swapped for node3's (same CA, names 172.29.90.13 and node3)
+    node2 = lab.node("node2")
+    node3_cert = lab.node("node3").file(f"{PKI}/member.crt").content_string
+    node2.check_output(f"cp -p {PKI}/member.crt /root/member.crt.saved && "
+                       f"printf '%s' '{node3_cert}' > {PKI}/member.crt")
+    try:
+        before = fingerprints()
+        proc = lab.playbook("disaster_recovery", lab.INVENTORY, "-e", f"etcd_backup_dir={store}")
+        refused("disaster_recovery.yml", proc, before, "node2: the peer URLs are https (https://172.29.90.12:2380), "
+                f"but its peer certificate {PKI}/member.crt does not name 172.29.90.12",
+                "Nothing was changed.", case="a peer certificate that does not name its member's address")
+    finally:
+        node2.check_output(f"cp -p /root/member.crt.saved {PKI}/member.crt")
 
 
 def test_replace_member_on_tls():
