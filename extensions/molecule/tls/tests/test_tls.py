@@ -159,7 +159,8 @@ def other_ca():
      # the cause: etcdctl 3.5's "certificate signed by unknown authority", the client's own handshake on 3.4
      ["No member of group etcd answers healthy", "certificate", "TLS files do not match the cluster"]),
     ("disaster_recovery", "a wrong TLS file (another CA) on a healthy cluster", "other",
-     ["etcd runs on node1 (systemd: active) but does not answer", "certificate", "Nothing was changed."]),
+     ["etcd runs on node1 (systemd: active) but does not answer", "certificate", "Nothing was changed.",
+      "TLS files do not match the cluster"]),
 ])
 def test_wrong_tls_files_are_refused(store, other_ca, playbook, case, ca, messages):
     before = fingerprints()
