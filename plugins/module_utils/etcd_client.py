@@ -287,7 +287,7 @@ class EtcdClient:
                                                       self.tls_handshake_errors([health["endpoint"]]))
         return healths
 
-    def tls_handshake_errors(self, endpoints, timeout=2.0):
+    def tls_handshake_errors(self, endpoints, timeout=1.0):
         """{host:port: why a TLS handshake with these CA and client files fails} for https endpoints that refuse
         it; endpoints that complete it, or do not answer at all, are left out."""
         causes = {}
