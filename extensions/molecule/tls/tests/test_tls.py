@@ -158,6 +158,9 @@ def other_ca():
     ("backup", "a wrong TLS file: another CA than the one that signed the members' certificates", "other",
      # the cause: etcdctl 3.5's "certificate signed by unknown authority", the client's own handshake on 3.4
      ["No member of group etcd answers healthy", "certificate", "TLS files do not match the cluster"]),
+    ("replace_member", "a wrong TLS file (another CA), node=node3", "other",
+     ["No member of group etcd other than node3 answers healthy", "certificate",
+      "TLS files do not match the cluster"]),
     ("disaster_recovery", "a wrong TLS file (another CA) on a healthy cluster", "other",
      ["etcd runs on node1 (systemd: active) but does not answer", "certificate", "Nothing was changed.",
       "TLS files do not match the cluster"]),
@@ -165,7 +168,8 @@ def other_ca():
 def test_wrong_tls_files_are_refused(store, other_ca, playbook, case, ca, messages):
     before = fingerprints()
     ca = other_ca if ca == "other" else ca
-    proc = lab.playbook(playbook, lab.INVENTORY, "-e", f"etcd_backup_dir={store}", "-e", f"etcd_ca_cert={ca}")
+    extra = ["-e", "node=node3"] if playbook == "replace_member" else ["-e", f"etcd_backup_dir={store}"]
+    proc = lab.playbook(playbook, lab.INVENTORY, *extra, "-e", f"etcd_ca_cert={ca}")
     refused(f"{playbook}.yml", proc, before, *messages, case=case)
 
 
