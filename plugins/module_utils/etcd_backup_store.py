@@ -27,8 +27,8 @@ from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import E
 
 SEARCH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 INCOMING = ".incoming-"
-CONNECTION = ("ca_cert", "client_cert", "client_key", "dial_timeout", "command_timeout", "etcdctl_path",
-              "etcdutl_path")
+CONNECTION = ("ca_cert", "client_cert", "client_key", "user", "password", "dial_timeout", "command_timeout",
+              "etcdctl_path", "etcdutl_path")
 
 
 def stored_name(cluster, stamp, revision):

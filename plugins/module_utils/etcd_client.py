@@ -146,9 +146,39 @@ def with_dial_error(error, endpoint, causes):
     return "%s (%s)" % (error, cause) if cause and cause not in error else error
 
 
+# What to do about an error etcd or the TLS layer gave: the one place that holds these fixes (the modules add them
+# to their failures, the roles' refusals through the etcd_ops.etcd.fix_hints filter). Order matters: the first
+# match wins. With etcd auth on, 3.4 and 3.5 answer "user name is empty" without credentials, "authentication
+# failed, invalid user ID or password" for wrong ones, and "permission denied" to a user without the role a
+# request needs (snapshots and membership changes need the root role).
+FIX_HINTS = (
+    (re.compile(r"x509|certificate|tls:|TLS handshake"),
+     "the client's TLS files do not match the cluster's: point etcd_ca_cert (and etcd_client_cert, "
+     "etcd_client_key) at the CA that signed the members' certificates and a certificate it signed, or leave "
+     "them empty to use the env file's ETCD_TRUSTED_CA_FILE, ETCD_CERT_FILE and ETCD_KEY_FILE."),
+    (re.compile(r"user name is empty"),
+     "etcd authentication is on: set etcd_user and etcd_password (vault the password) to a user with the root "
+     "role."),
+    (re.compile(r"authentication failed|invalid user ID or password"),
+     "etcd refused etcd_user/etcd_password: check them (users live in etcd's data, so a cluster restored from "
+     "a snapshot has the snapshot's users and passwords)."),
+    (re.compile(r"permission denied"),
+     "etcd_user lacks the root role, which snapshots and membership changes need: use root, or grant it with "
+     "`etcdctl user grant-role USER root`."),
+)
+
+
+def fix_hint(error):
+    """The fix for a TLS or etcd auth error (empty for any other)."""
+    for pattern, hint in FIX_HINTS:
+        if pattern.search(error or ""):
+            return hint
+    return ""
+
+
 def normalize_health(raw):
     return dict(endpoint=raw.get("endpoint", ""), health=bool(raw.get("health")), took=raw.get("took", ""),
-                error=raw.get("error", ""))
+                error=raw.get("error", ""), hint="")
 
 
 def normalize_snapshot_status(raw):
@@ -212,8 +242,9 @@ class EtcdClient:
         self.commands.append(cmd)
         rc, out, err = self.module.run_command(argv, environ_update=env)
         if rc != 0 and check:
+            hint = fix_hint(err)
             raise EtcdError("%s failed (rc=%s): %s" % (cmd, rc, (err or out).strip()), cmd=cmd, rc=rc,
-                            stdout=out, stderr=err)
+                            stdout=out, stderr=err, hint="Fix: " + hint if hint else "")
         return rc, out, err
 
     def check_tls_files(self):
@@ -276,7 +307,7 @@ class EtcdClient:
         """Health of each endpoint, answering or not (etcdctl exits 1 when one is unhealthy)."""
         rc, out, err = self.run("etcdctl", ["endpoint", "health", "-w", "json"], endpoints=endpoints, check=False)
         if not out.strip():
-            return [dict(endpoint=e, health=False, took="", error=err.strip()) for e in endpoints]
+            return [dict(endpoint=e, health=False, took="", error=err.strip(), hint=fix_hint(err)) for e in endpoints]
         causes = dial_errors(err)
         healths = [normalize_health(h) for h in parse_json(out, "etcdctl endpoint health")]
         for health in healths:
@@ -285,6 +316,7 @@ class EtcdClient:
                 if health["error"] == "context deadline exceeded":  # etcdctl 3.4 logs no cause
                     health["error"] = with_dial_error(health["error"], health["endpoint"],
                                                       self.tls_handshake_errors([health["endpoint"]]))
+            health["hint"] = fix_hint(health["error"])
         return healths
 
     def tls_handshake_errors(self, endpoints, timeout=1.0):

@@ -58,7 +58,8 @@ def cluster_info(client, endpoints, expand=True):
     endpoints_out = []
     for url in probe:
         status = next((s for s in statuses if s["endpoint"] == url), {})
-        endpoints_out.append(dict(health.get(url, dict(endpoint=url, health=False, took="", error="")), status=status))
+        endpoints_out.append(dict(health.get(url, dict(endpoint=url, health=False, took="", error="", hint="")),
+                                  status=status))
 
     if members:
         voters = [m for m in members if not m["is_learner"]]

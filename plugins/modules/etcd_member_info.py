@@ -72,10 +72,16 @@ member_list_error:
   returned: always
   type: str
 endpoints:
-  description: Health and status per probed endpoint.
+  description:
+    - Health and status per probed endpoint; C(error) says why an endpoint is unhealthy, and C(hint) what to do
+      when that is a TLS or an etcd authentication error (empty otherwise).
   returned: always
   type: list
   elements: dict
+  sample:
+    - {endpoint: "http://172.29.90.11:2379", health: false, took: "2ms", error: "etcdserver: user name is empty",
+       hint: "etcd authentication is on: set etcd_user and etcd_password (vault the password) to a user with the
+       root role.", status: {}}
 leader:
   description: The leader's ID (hex) and name; empty when there is none.
   returned: always

@@ -4,6 +4,7 @@ from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import (
     EtcdClient,
     EtcdError,
     etcd_argument_spec,
+    fix_hint,
     id_hex,
     normalize_member,
     normalize_status,
@@ -219,3 +220,45 @@ def test_a_health_error_without_a_logged_cause_is_kept(client):
             '[{"endpoint":"http://a:2379","health":false,"took":"1s","error":"context deadline exceeded"}]',
             rc=1, stderr="Error: unhealthy cluster\n")
     assert c.endpoint_health(["http://a:2379"])[0]["error"] == "context deadline exceeded"
+
+
+# etcdctl 3.4.23's words with auth on, recorded on the lab (health without credentials / with a wrong password,
+# a snapshot and a member add by a user without the root role)
+AUTH_34 = {
+    "empty": '[{"endpoint":"http://a:2379","health":false,"took":"2ms","error":"etcdserver: user name is empty"}]',
+    "wrong": ('[{"endpoint":"http://a:2379","health":false,"took":"",'
+              '"error":"etcdserver: authentication failed, invalid user ID or password"}]'),
+}
+
+
+@pytest.mark.parametrize("case, words", [("empty", "set etcd_user and etcd_password"),
+                                         ("wrong", "etcd refused etcd_user/etcd_password")])
+def test_an_auth_health_error_carries_its_fix(client, case, words):
+    c, fake = client({"endpoints": ["http://a:2379"]})
+    fake.on("endpoint health -w json", AUTH_34[case], rc=1, stderr="Error: unhealthy cluster\n")
+    [health] = c.endpoint_health(["http://a:2379"])
+    assert not health["health"] and words in health["hint"]
+
+
+def test_a_healthy_endpoint_has_no_hint(client):
+    c, fake = client({"endpoints": ["http://a:2379"]})
+    fake.on("endpoint health -w json", '[{"endpoint":"http://a:2379","health":true,"took":"2ms"}]')
+    assert c.endpoint_health(["http://a:2379"])[0]["hint"] == ""
+
+
+@pytest.mark.parametrize("stderr", ["Error: rpc error: code = Unknown desc = auth: permission denied\n",
+                                    "Error: etcdserver: permission denied\n"])
+def test_a_user_without_the_root_role_is_told_so(client, stderr):
+    c, fake = client({"user": "bob", "password": "pw"})
+    fake.on("snapshot save /tmp/s.db", rc=5, stderr=stderr)
+    with pytest.raises(EtcdError) as err:
+        c.snapshot_save("/tmp/s.db", "http://a:2379", 60)
+    msg = err.value.result()["msg"]
+    assert "permission denied" in msg and "Fix: etcd_user lacks the root role" in msg
+    assert "pw" not in err.value.result()["cmd"]
+
+
+def test_other_errors_get_no_auth_or_tls_fix():
+    assert fix_hint("etcdserver: unhealthy cluster") == ""
+    assert fix_hint("") == "" and fix_hint(None) == ""
+    assert "TLS files do not match" in fix_hint("x509: certificate signed by unknown authority")
