@@ -150,7 +150,8 @@ def with_dial_error(error, endpoint, causes):
 # to their failures, the roles' refusals through the etcd_ops.etcd.fix_hints filter). Order matters: the first
 # match wins. With etcd auth on, 3.4 and 3.5 answer "user name is empty" without credentials, "authentication
 # failed, invalid user ID or password" for wrong ones, and "permission denied" to a user without the role a
-# request needs (snapshots and membership changes need the root role).
+# request needs (snapshots and membership changes need the root role). With client certificate auth and no
+# password, the user is the certificate's CN: "auth: user not found" when etcd has no such user.
 FIX_HINTS = (
     (re.compile(r"x509|certificate|tls:|TLS handshake"),
      "the client's TLS files do not match the cluster's: point etcd_ca_cert (and etcd_client_cert, "
@@ -159,10 +160,15 @@ FIX_HINTS = (
     (re.compile(r"user name is empty"),
      "etcd authentication is on: set etcd_user and etcd_password (vault the password) to a user with the root "
      "role."),
+    # with client certificate auth and no password, etcd takes the user name from the certificate's CN
+    (re.compile(r"auth: user not found"),
+     "etcd authentication is on and took the user from the client certificate's common name (CN), which is no "
+     "etcd user: set etcd_user and etcd_password (vault the password) to a user with the root role, or add a "
+     "user named as the certificate's CN and grant it the root role."),
     (re.compile(r"authentication failed|invalid user ID or password"),
      "etcd refused etcd_user/etcd_password: check them (users live in etcd's data, so a cluster restored from "
      "a snapshot has the snapshot's users and passwords)."),
-    (re.compile(r"permission denied"),
+    (re.compile(r"(?:etcdserver|auth): permission denied"),
      "etcd_user lacks the root role, which snapshots and membership changes need: use root, or grant it with "
      "`etcdctl user grant-role USER root`."),
 )
@@ -370,8 +376,18 @@ class EtcdClient:
     def member_remove(self, member_id):
         self.run("etcdctl", ["member", "remove", id_hex(member_id)])
 
-    def member_promote(self, member_id, check=True):
-        return self.run("etcdctl", ["member", "promote", id_hex(member_id)], check=check)
+    def member_promote(self, member_id, check=True, endpoints=None):
+        return self.run("etcdctl", ["member", "promote", id_hex(member_id)], endpoints=endpoints, check=check)
+
+    def leader_endpoint(self):
+        """The leader's first client URL, as the configured endpoints see it; None when it is not known."""
+        statuses, _err = self.endpoint_status(self.env.get("ETCDCTL_ENDPOINTS", "").split(","))
+        leader = next((s["leader"] for s in statuses if s["leader"]), 0)
+        if not leader:
+            return None
+        members = self.member_list()["members"]
+        urls = next((m["client_urls"] for m in members if m["id"] == leader), [])
+        return urls[0] if urls else None
 
     # -- snapshots -----------------------------------------------------------------------------
     def snapshot_save(self, path, endpoint, timeout):

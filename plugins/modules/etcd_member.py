@@ -171,9 +171,12 @@ def add(client, name, peer_urls, learner, settle=15):
 
 
 def promote(client, member, timeout):
+    """Promote a learner once it is in sync. The request goes to the leader: with etcd auth on, a follower that
+    forwards it loses the credentials (etcd 3.4.23: "auth: user name is empty" in the leader's log, a timeout
+    here)."""
     deadline = time.monotonic() + timeout
     while True:
-        rc, out, err = client.member_promote(member["id"], check=False)
+        rc, out, err = client.member_promote(member["id"], check=False, endpoints=client.leader_endpoint())
         if rc == 0:
             return
         if "not in sync" not in err and "can only promote a learner member which is in sync" not in err:

@@ -205,3 +205,114 @@ def test_disaster_recovery_on_tls(store):
     proc = lab.playbook("disaster_recovery", lab.INVENTORY, "-e", f"etcd_backup_dir={store}")
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert_whole_cluster()
+
+
+# --- etcd authentication on the TLS cluster (a root user with the root role, and bob without it) ---------------
+# The password is unusual enough that finding it anywhere means it leaked. On the nodes the tests' own commands
+# read it from a root-only file, so that their command lines (in the process lists watched below) never hold it.
+PASSWORD = "Zq7-root-s3cret-4f1e"
+AUTH = f"ETCDCTL_USER=root ETCDCTL_PASSWORD=$(cat /root/etcd-root-pw) {ETCDCTL}"
+
+
+@pytest.fixture(scope="module")
+def auth(tmp_path_factory):
+    """Turns etcd auth on as an operator would; yields the vars files (-e @FILE) for root and for bob. A process
+    list of every node is sampled every 0.2 s from then on into /root/ps.log."""
+    node1 = lab.node("node1")
+    for name in lab.NODES:
+        node = lab.node(name)
+        node.check_output(f"umask 077 && printf '%s' '{PASSWORD}' > /root/etcd-root-pw && printf bob-pw > /root/bob-pw")
+        node.check_output("rm -f /root/ps.log; setsid nohup sh -c 'echo $$ > /root/ps.pid; while :; do "
+                          "ps -eo args >> /root/ps.log; sleep 0.2; done' >/dev/null 2>&1 < /dev/null &")
+    node1.check_output(f"{AUTH} user get root >/dev/null 2>&1 || {{ "
+                       f"{ETCDCTL} user add root --interactive=false < /root/etcd-root-pw && "
+                       f"{ETCDCTL} user grant-role root root && "
+                       f"{ETCDCTL} user add bob --interactive=false < /root/bob-pw && {ETCDCTL} auth enable; }}")
+    files = tmp_path_factory.mktemp("auth")
+    (files / "root.yml").write_text(f"etcd_user: root\netcd_password: {PASSWORD}\n")
+    (files / "bob.yml").write_text("etcd_user: bob\netcd_password: bob-pw\n")
+    yield {"root": f"@{files / 'root.yml'}", "bob": f"@{files / 'bob.yml'}"}
+    for name in lab.NODES:
+        lab.node(name).run("kill $(cat /root/ps.pid)")
+
+
+def secret_free(proc):
+    assert PASSWORD not in proc.stdout, "the password is in the -vvv output"
+    return proc
+
+
+def assert_whole_auth_cluster():
+    lab.wait_healthy(etcdctl=AUTH)
+    out = lab.node("node1").check_output(f"{AUTH} get /tls/ --prefix --keys-only -w json")
+    assert len(json.loads(out).get("kvs", [])) == KEYS
+    # auth still on: the member certificate's CN (node1) is no etcd user with a role
+    assert "permission denied" in lab.node("node1").run(f"{ETCDCTL} get /tls/k1").stderr
+    assert sorted(m.get("name", "") for m in members()) == ["node1", "node2", "node3"]
+
+
+@pytest.mark.parametrize("who,case,messages", [
+    # without a password, etcd takes the user from the client certificate's CN (here the member's name)
+    ("nobody", "etcd auth on, no etcd_user/etcd_password: the user is the client certificate's CN",
+     ["auth: user not found", "Fix: etcd authentication is on and took the user from the client certificate's "
+      "common name (CN)"]),
+    ("bob", "etcd auth on, etcd_user without the root role",
+     ["auth: permission denied", "Fix: etcd_user lacks the root role"]),
+])
+def test_backup_without_root_credentials_is_refused(store, auth, who, case, messages):
+    before = fingerprints()
+    snapshots = sorted(store.glob("*.db"))
+    creds = ["-e", auth[who]] if who in auth else []
+    proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}", *creds)
+    refused("backup.yml", proc, before, *messages, case=case)
+    assert sorted(store.glob("*.db")) == snapshots
+
+
+def test_backup_and_its_job_with_auth_keep_the_password_secret(store, auth, tmp_path):
+    report = tmp_path / "report.json"
+    proc = secret_free(lab.playbook("backup", lab.INVENTORY, "-vvv", "-e", auth["root"],
+                                    "-e", f"etcd_backup_dir={store}", "-e", f"etcd_report_file={report}",
+                                    "-e", 'etcd_backup_schedule="2099-01-01 03:00:00"'))
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    newest = sorted(store.glob("*.db"))[-1]
+    assert json.loads(Path(f"{newest}.json").read_text())["keys"] >= KEYS
+    for text in [report.read_text()] + [p.read_text() for p in store.glob("*.json")]:
+        assert PASSWORD not in text
+    node2 = lab.node("node2")
+    settings = node2.file("/etc/etcd-ops/backup.json")
+    assert (settings.mode, settings.user) == (0o600, "root")
+    assert json.loads(settings.content_string)["user"] == "root"
+    node2.check_output("systemctl start etcd-ops-backup.service")
+    assert "saved /var/backups/etcd-ops/" in node2.check_output("journalctl -u etcd-ops-backup.service -n 5 -o cat")
+    removed = lab.playbook("backup", lab.INVENTORY, "-e", auth["root"], "-e", f"etcd_backup_dir={store}",
+                           "-e", "etcd_backup_now=false", "-e", "etcd_backup_schedule=absent")
+    assert removed.returncode == 0, removed.stdout[-4000:]
+
+
+def test_replace_member_with_auth(auth):
+    lab.etcd("node3", "stop")
+    lab.node("node3").check_output(f"rm -rf {DATA}")
+    proc = secret_free(lab.playbook("replace_member", lab.INVENTORY, "-vvv", "-e", auth["root"], "-e", "node=node3"))
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert_whole_auth_cluster()
+
+
+def test_disaster_recovery_with_auth(store, auth):
+    # a healthy cluster without credentials: the status still shows a leader, so it is no disaster
+    before = fingerprints()
+    proc = lab.playbook("disaster_recovery", lab.INVENTORY, "-e", f"etcd_backup_dir={store}")
+    refused("disaster_recovery.yml", proc, before, "The cluster has quorum", "nothing was changed",
+            case="etcd auth on, no etcd_user/etcd_password, healthy cluster")
+    for name in ("node2", "node3"):
+        lab.etcd(name, "stop")
+        lab.node(name).check_output(f"rm -rf {DATA}")
+    proc = secret_free(lab.playbook("disaster_recovery", lab.INVENTORY, "-vvv", "-e", auth["root"],
+                                    "-e", f"etcd_backup_dir={store}"))
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert_whole_auth_cluster()  # users, roles and the enabled flag come back with the snapshot
+
+
+def test_no_password_in_the_nodes_process_lists(auth):
+    for name in lab.NODES:
+        listed = lab.node(name).check_output("cat /root/ps.log")
+        assert "etcdctl" in listed, name  # the sampler saw the modules' etcdctl runs
+        assert PASSWORD not in listed, name

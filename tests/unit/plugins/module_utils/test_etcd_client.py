@@ -262,3 +262,8 @@ def test_other_errors_get_no_auth_or_tls_fix():
     assert fix_hint("etcdserver: unhealthy cluster") == ""
     assert fix_hint("") == "" and fix_hint(None) == ""
     assert "TLS files do not match" in fix_hint("x509: certificate signed by unknown authority")
+
+
+def test_a_certificate_cn_that_is_no_etcd_user_is_told_so():
+    # etcdctl 3.4.23 with client certificate auth, auth on and no password (the lab's TLS cluster)
+    assert "common name (CN)" in fix_hint("Error: rpc error: code = Unknown desc = auth: user not found")

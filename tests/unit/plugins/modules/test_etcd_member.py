@@ -91,6 +91,12 @@ def test_promote_retries_while_the_learner_catches_up(fake_etcd, run_module, rec
     result = run_module(etcd_member, {"name": "node4", "peer_urls": ["http://172.29.90.14:2380"], "promote": True})
     assert result["changed"] and result["actions"] == ["promoted node4"] and not result["member"]["is_learner"]
     assert [argv[1:] for argv in fake.argvs()].count(promote_key.split()) == 2
+    # sent to the leader: a follower forwarding it with etcd auth on loses the credentials (3.4.23)
+    status = json.loads(recorded(version, "endpoint_status.json"))
+    leader_id = status[0]["Status"]["leader"]
+    [leader_url] = [m["clientURLs"][0] for m in listed["members"] if m["ID"] == leader_id]
+    promotes = [env for argv, env in fake.calls if argv[1:] == promote_key.split()]
+    assert all(env["ETCDCTL_ENDPOINTS"] == leader_url for env in promotes)
 
 
 def test_peer_urls_are_required_for_present(run_module):
