@@ -231,7 +231,8 @@ def auth(tmp_path_factory):
     files = tmp_path_factory.mktemp("auth")
     (files / "root.yml").write_text(f"etcd_user: root\netcd_password: {PASSWORD}\n")
     (files / "bob.yml").write_text("etcd_user: bob\netcd_password: bob-pw\n")
-    yield {"root": f"@{files / 'root.yml'}", "bob": f"@{files / 'bob.yml'}"}
+    (files / "wrong.yml").write_text("etcd_user: root\netcd_password: not-the-password\n")
+    yield {name: f"@{files / name}.yml" for name in ("root", "bob", "wrong")}
     for name in lab.NODES:
         lab.node(name).run("kill $(cat /root/ps.pid)")
 
@@ -255,6 +256,9 @@ def assert_whole_auth_cluster():
     ("nobody", "etcd auth on, no etcd_user/etcd_password: the user is the client certificate's CN",
      ["auth: user not found", "Fix: etcd authentication is on and took the user from the client certificate's "
       "common name (CN)"]),
+    ("wrong", "etcd auth on, a wrong etcd_password",
+     ["node1: unhealthy: etcdserver: authentication failed, invalid user ID or password", "Nothing was changed.",
+      "Fix: etcd refused etcd_user/etcd_password"]),
     ("bob", "etcd auth on, etcd_user without the root role",
      ["auth: permission denied", "Fix: etcd_user lacks the root role"]),
 ])
