@@ -233,20 +233,27 @@ class EtcdClient:
                             hint="Install %s or set %s_path." % (package, tool))
         return path
 
-    def run(self, tool, args, endpoints=None, command_timeout=None, check=True):
-        """Run a tool; returns (rc, stdout, stderr). With check, a non-zero rc raises EtcdError."""
+    def run(self, tool, args, endpoints=None, command_timeout=None, check=True, data=None, anonymous=False):
+        """Run a tool; returns (rc, stdout, stderr). With check, a non-zero rc raises EtcdError. `data` goes to
+        its stdin (a password for `--interactive=false`); `anonymous` leaves out the etcd user and password."""
         argv = [self.binary(tool)] + list(args)
         env = {}
         if tool == "etcdctl":  # etcdutl reads no environment variables
             self.check_tls_files()
             env = dict(self.env)
+            if anonymous:
+                env.pop("ETCDCTL_USER", None)
+                env.pop("ETCDCTL_PASSWORD", None)
             if endpoints is not None:
                 env["ETCDCTL_ENDPOINTS"] = ",".join(endpoints) if isinstance(endpoints, list) else endpoints
             if command_timeout is not None:
                 env["ETCDCTL_COMMAND_TIMEOUT"] = "%ss" % command_timeout
         cmd = shlex.join(argv)
         self.commands.append(cmd)
-        rc, out, err = self.module.run_command(argv, environ_update=env)
+        if data is None:
+            rc, out, err = self.module.run_command(argv, environ_update=env)
+        else:
+            rc, out, err = self.module.run_command(argv, environ_update=env, data=data)
         if rc != 0 and check:
             hint = fix_hint(err)
             raise EtcdError("%s failed (rc=%s): %s" % (cmd, rc, (err or out).strip()), cmd=cmd, rc=rc,
@@ -378,6 +385,25 @@ class EtcdClient:
 
     def member_promote(self, member_id, check=True, endpoints=None):
         return self.run("etcdctl", ["member", "promote", id_hex(member_id)], endpoints=endpoints, check=check)
+
+    # -- etcd authentication ---------------------------------------------------------------------
+    def auth_enabled(self):
+        """Whether etcd auth is on: a user list without credentials works only while it is off (with it on:
+        "user name is empty", or, with client certificate auth, the certificate CN's "user not found" or
+        "permission denied"). Returns (enabled, users); users only while auth is off."""
+        rc, out, err = self.run("etcdctl", ["user", "list", "-w", "json"], check=False, anonymous=True)
+        if rc == 0:
+            return False, list(parse_json(out, "etcdctl user list").get("users") or [])
+        if re.search(r"user name is empty|user not found|permission denied", err):
+            return True, []
+        hint = fix_hint(err)
+        raise EtcdError("etcdctl user list failed (rc=%s): %s" % (rc, err.strip()), cmd=self.commands[-1], rc=rc,
+                        stdout=out, stderr=err, hint="Fix: " + hint if hint else "")
+
+    def user_roles(self, name, anonymous=False):
+        """The roles of an etcd user."""
+        data = self.run_json("etcdctl", ["user", "get", name], anonymous=anonymous)
+        return list(data.get("roles") or [])
 
     def leader_endpoint(self):
         """The leader's first client URL, as the configured endpoints see it; None when it is not known."""

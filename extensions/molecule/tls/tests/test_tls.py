@@ -216,18 +216,13 @@ AUTH = f"ETCDCTL_USER=root ETCDCTL_PASSWORD=$(cat /root/etcd-root-pw) {ETCDCTL}"
 
 @pytest.fixture(scope="module")
 def auth(tmp_path_factory):
-    """Turns etcd auth on as an operator would; yields the vars files (-e @FILE) for root and for bob. A process
-    list of every node is sampled every 0.2 s from then on into /root/ps.log."""
-    node1 = lab.node("node1")
+    """The vars files (-e @FILE) for root, for bob (no root role) and a wrong password. A process list of every
+    node is sampled every 0.2 s from then on into /root/ps.log."""
     for name in lab.NODES:
         node = lab.node(name)
         node.check_output(f"umask 077 && printf '%s' '{PASSWORD}' > /root/etcd-root-pw && printf bob-pw > /root/bob-pw")
         node.check_output("rm -f /root/ps.log; setsid nohup sh -c 'echo $$ > /root/ps.pid; while :; do "
                           "ps -eo args >> /root/ps.log; sleep 0.2; done' >/dev/null 2>&1 < /dev/null &")
-    node1.check_output(f"{AUTH} user get root >/dev/null 2>&1 || {{ "
-                       f"{ETCDCTL} user add root --interactive=false < /root/etcd-root-pw && "
-                       f"{ETCDCTL} user grant-role root root && "
-                       f"{ETCDCTL} user add bob --interactive=false < /root/bob-pw && {ETCDCTL} auth enable; }}")
     files = tmp_path_factory.mktemp("auth")
     (files / "root.yml").write_text(f"etcd_user: root\netcd_password: {PASSWORD}\n")
     (files / "bob.yml").write_text("etcd_user: bob\netcd_password: bob-pw\n")
@@ -249,6 +244,19 @@ def assert_whole_auth_cluster():
     # auth still on: the member certificate's CN (node1) is no etcd user with a role
     assert "permission denied" in lab.node("node1").run(f"{ETCDCTL} get /tls/k1").stderr
     assert sorted(m.get("name", "") for m in members()) == ["node1", "node2", "node3"]
+
+
+def test_deploy_turns_etcd_auth_on(pki, auth):
+    proc = secret_free(deploy(pki, "-vvv", "-e", "etcd_deploy_auth=true", "-e", auth["root"]))
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert "auth: created user root, granted role root to root, enabled auth" in lab.flat(proc.stdout)
+    again = deploy(pki, "-e", "etcd_deploy_auth=true", "-e", auth["root"])
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert "auth: on (root logs in)" in lab.flat(again.stdout)
+    assert all(counts["changed"] == 0 for counts in lab.recap(again.stdout).values()), again.stdout[-4000:]
+    node1 = lab.node("node1")
+    assert "permission denied" in node1.run(f"{ETCDCTL} get /tls/k1").stderr  # the certificate's CN is no user
+    node1.check_output(f"{AUTH} user add bob --interactive=false < /root/bob-pw")
 
 
 @pytest.mark.parametrize("who,case,messages", [
