@@ -27,7 +27,11 @@ options:
     default: enabled
 notes:
   - etcdctl reads a password from standard input up to the first blank, so a password with a space, tab
-    or newline is refused before anything changes.
+    or newline is refused before anything changes; so is an empty one.
+  - Whether auth is on is read with a user list that carries no password. With client certificate auth and a
+    certificate whose common name is an etcd user holding the root role, that list works with auth on too;
+    the module then takes auth for off and sets root's password and enables auth again (harmless, reported
+    as a change).
 author:
   - etcd_ops maintainers (@etcd-ops)
 attributes:
@@ -129,6 +133,8 @@ def main():
     if p["user"] != ROOT:
         module.fail_json(msg="user is %r: etcd auth needs the user root (with the root role) to be turned on or off."
                              " Nothing was changed. Fix: set user to root." % p["user"])
+    if not p["password"]:
+        module.fail_json(msg="The password is empty. Nothing was changed. Fix: set password (etcd_password).")
     if re.search(r"\s", p["password"]):
         module.fail_json(msg="The password holds a blank (space, tab or newline): etcdctl reads a password up to the "
                              "first blank, so etcd would keep another one. Nothing was changed. Fix: choose a "

@@ -1,5 +1,6 @@
 """A fake etcdctl/etcdutl for module tests: AnsibleModule.run_command answers from recorded output
-(tests/unit/fixtures/<etcd version>/...) and records every (argv, env) it was given."""
+(tests/unit/fixtures/<etcd version>/...) and records every (argv, env) it was given, and in `stdin` every
+(argv, data) (data is None when nothing went to the command's standard input)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class FakeEtcd:
         self.tools = set(tools)
         self.answers = {}
         self.calls = []
+        self.stdin = []
 
     def on(self, args, stdout="", rc=0, stderr="", do=None):
         """Answer `args` (a command line without the binary, or its prefix); `do(argv, env)` may act first."""
@@ -44,9 +46,10 @@ class FakeEtcd:
         self.answers[args] = [(rc, out, err, None) for rc, out, err in answers]
         return self
 
-    def run_command(self, args, environ_update=None, **kwargs):
+    def run_command(self, args, environ_update=None, data=None, **kwargs):
         argv = list(args)
         self.calls.append((argv, dict(environ_update or {})))
+        self.stdin.append((argv, data))
         key = " ".join(argv[1:])
         for prefix in sorted(self.answers, key=len, reverse=True):
             if key == prefix or key.startswith(prefix + " "):
