@@ -161,7 +161,7 @@ FIX_HINTS = (
      "etcd authentication is on: set etcd_user and etcd_password (vault the password) to a user with the root "
      "role."),
     # with client certificate auth and no password, etcd takes the user name from the certificate's CN
-    (re.compile(r"auth: user not found"),
+    (re.compile(r"user (?:name )?not found"),
      "etcd authentication is on and took the user from the client certificate's common name (CN), which is no "
      "etcd user: set etcd_user and etcd_password (vault the password) to a user with the root role, or add a "
      "user named as the certificate's CN and grant it the root role."),
@@ -389,12 +389,12 @@ class EtcdClient:
     # -- etcd authentication ---------------------------------------------------------------------
     def auth_enabled(self):
         """Whether etcd auth is on: a user list without credentials works only while it is off (with it on:
-        "user name is empty", or, with client certificate auth, the certificate CN's "user not found" or
-        "permission denied"). Returns (enabled, users); users only while auth is off."""
+        "user name is empty", or, with client certificate auth, "user name not found" for a certificate CN that
+        is no etcd user, or "permission denied"). Returns (enabled, users); users only while auth is off."""
         rc, out, err = self.run("etcdctl", ["user", "list", "-w", "json"], check=False, anonymous=True)
         if rc == 0:
             return False, list(parse_json(out, "etcdctl user list").get("users") or [])
-        if re.search(r"user name is empty|user not found|permission denied", err):
+        if re.search(r"user name is empty|user (?:name )?not found|permission denied", err):
             return True, []
         hint = fix_hint(err)
         raise EtcdError("etcdctl user list failed (rc=%s): %s" % (rc, err.strip()), cmd=self.commands[-1], rc=rc,

@@ -267,3 +267,12 @@ def test_other_errors_get_no_auth_or_tls_fix():
 def test_a_certificate_cn_that_is_no_etcd_user_is_told_so():
     # etcdctl 3.4.23 with client certificate auth, auth on and no password (the lab's TLS cluster)
     assert "common name (CN)" in fix_hint("Error: rpc error: code = Unknown desc = auth: user not found")
+
+
+def test_a_user_list_refused_to_a_certificate_cn_means_auth_is_on(client):
+    # etcdctl 3.4.23 on the lab's TLS cluster with auth on: the member certificate's CN is no etcd user
+    c, fake = client({"user": "root", "password": "pw"})
+    fake.on("user list -w json", rc=1, stderr="Error: etcdserver: user name not found\n")
+    assert c.auth_enabled() == (True, [])
+    [(argv, env)] = fake.calls
+    assert "ETCDCTL_USER" not in env and "ETCDCTL_PASSWORD" not in env
