@@ -1,5 +1,5 @@
 # The two commands of the README. Both set up what is missing first (Docker engine, venv, lab images).
-.PHONY: demo test faults lab-down
+.PHONY: demo test faults bench lab-down
 
 demo:  ## start a 3-node lab, deploy etcd on it, write keys, show members and health
 	bash tests/lab/demo.sh
@@ -9,6 +9,12 @@ test:  ## unit tests, ansible-test sanity, ansible-lint, molecule scenarios on e
 
 faults:  ## only the fault suite (tests/fault) on etcd 3.5, then docs/reliability.md from its rows
 	bash tests/run.sh faults
+
+# Not part of `make test`: the benchmark of docs/performance.md (issue #9), with the same set-up first (it also
+# removes stale lab containers). Options in ARGS, e.g. make bench ARGS="--members 3,5 --sizes 50,500,1000 --out FILE".
+bench:  ## time the playbooks against bare scripts of the runbook's commands on the lab (docs/performance.md)
+	bash tests/lab/setup.sh
+	.venv/bin/python bench/run.py $(ARGS)
 
 lab-down:  ## remove the lab containers and network
 	PATH=$(CURDIR)/.venv/bin:$$PATH molecule destroy -s default

@@ -97,7 +97,7 @@ fi
 if wants lint; then
   check ansible-lint ansible-lint --profile production --offline
   check yamllint yamllint --strict .
-  check ruff ruff check plugins tests extensions
+  check ruff ruff check plugins tests extensions bench
 fi
 
 if wants changelog; then
