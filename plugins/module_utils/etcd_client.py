@@ -151,7 +151,8 @@ def with_dial_error(error, endpoint, causes):
 # match wins. With etcd auth on, 3.4 and 3.5 answer "user name is empty" without credentials, "authentication
 # failed, invalid user ID or password" for wrong ones, and "permission denied" to a user without the role a
 # request needs (snapshots and membership changes need the root role). With client certificate auth and no
-# password, the user is the certificate's CN: "auth: user not found" when etcd has no such user.
+# password, the user is the certificate's CN: "auth: user not found" (snapshot) or "etcdserver: user name not
+# found" (other requests) when etcd has no such user.
 FIX_HINTS = (
     (re.compile(r"x509|certificate|tls:|TLS handshake"),
      "the client's TLS files do not match the cluster's: point etcd_ca_cert (and etcd_client_cert, "
@@ -406,12 +407,16 @@ class EtcdClient:
         return list(data.get("roles") or [])
 
     def leader_endpoint(self):
-        """The leader's first client URL, as the configured endpoints see it; None when it is not known."""
+        """The leader's first client URL, as the configured endpoints see it; None when it is not known (the
+        caller then uses the configured endpoints)."""
         statuses, _err = self.endpoint_status(self.env.get("ETCDCTL_ENDPOINTS", "").split(","))
         leader = next((s["leader"] for s in statuses if s["leader"]), 0)
         if not leader:
             return None
-        members = self.member_list()["members"]
+        try:
+            members = self.member_list()["members"]
+        except EtcdError:
+            return None
         urls = next((m["client_urls"] for m in members if m["id"] == leader), [])
         return urls[0] if urls else None
 
