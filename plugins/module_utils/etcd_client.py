@@ -183,6 +183,12 @@ def fix_hint(error):
     return ""
 
 
+def fix_text(error):
+    """fix_hint as the hint of an EtcdError: "Fix: ..." for a TLS or etcd auth error, else empty."""
+    hint = fix_hint(error)
+    return "Fix: " + hint if hint else ""
+
+
 def normalize_health(raw):
     return dict(endpoint=raw.get("endpoint", ""), health=bool(raw.get("health")), took=raw.get("took", ""),
                 error=raw.get("error", ""), hint="")
@@ -256,9 +262,8 @@ class EtcdClient:
         else:
             rc, out, err = self.module.run_command(argv, environ_update=env, data=data)
         if rc != 0 and check:
-            hint = fix_hint(err)
             raise EtcdError("%s failed (rc=%s): %s" % (cmd, rc, (err or out).strip()), cmd=cmd, rc=rc,
-                            stdout=out, stderr=err, hint="Fix: " + hint if hint else "")
+                            stdout=out, stderr=err, hint=fix_text(err))
         return rc, out, err
 
     def check_tls_files(self):
@@ -397,9 +402,8 @@ class EtcdClient:
             return False, list(parse_json(out, "etcdctl user list").get("users") or [])
         if re.search(r"user name is empty|user (?:name )?not found|permission denied", err):
             return True, []
-        hint = fix_hint(err)
         raise EtcdError("etcdctl user list failed (rc=%s): %s" % (rc, err.strip()), cmd=self.commands[-1], rc=rc,
-                        stdout=out, stderr=err, hint="Fix: " + hint if hint else "")
+                        stdout=out, stderr=err, hint=fix_text(err))
 
     def user_roles(self, name, anonymous=False):
         """The roles of an etcd user."""

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import time
 
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdError, fix_hint
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdError, fix_text
 
 CHUNK = 1 << 20
 TRAILER = 32
@@ -154,9 +154,8 @@ def save(client, path, endpoint, timeout, settle=None, sidecar=True):
         raise EtcdError("The directory %s does not exist." % directory, hint="Create it first (mode 0700).")
     statuses, err = client.endpoint_status([endpoint])
     if not statuses:
-        fix = fix_hint(err)
         raise EtcdError("The member at %s does not answer: %s" % (endpoint, err or "no status"),
-                        hint="Fix: " + fix if fix else "Take the snapshot from a healthy member (endpoint).")
+                        hint=fix_text(err) or "Take the snapshot from a healthy member (endpoint).")
     member = statuses[0]
     st = os.statvfs(directory)
     free = st.f_bavail * st.f_frsize
