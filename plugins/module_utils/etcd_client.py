@@ -11,12 +11,14 @@ records or reports holds a secret. JSON output (-w json) is parsed here and only
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import shlex
 import socket
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_version import (
@@ -316,14 +318,49 @@ class EtcdClient:
         return dict(cluster_id=int(header.get("cluster_id", 0)),
                     members=[normalize_member(m) for m in data.get("members") or []])
 
+    def refused_endpoints(self, endpoints, timeout=0.5):
+        """{endpoint: why} for the endpoints whose TCP connection fails at once: nothing listens on the port
+        (connection refused) or the host is gone (no route). etcdctl would wait out its whole timeout on each
+        (one after another for `endpoint status`); a member that is down must not cost every probe seconds.
+        Endpoints that accept the connection, or do not answer within `timeout`, are left to etcdctl."""
+        def probe(endpoint):
+            url = urlsplit(endpoint)
+            if url.scheme not in ("http", "https") or not url.hostname:
+                return endpoint, None
+            port = url.port or 2379
+            try:
+                socket.create_connection((url.hostname, port), timeout=timeout).close()
+            except OSError as exc:
+                if exc.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH):
+                    return endpoint, "dial tcp %s:%s: connect: %s" % (url.hostname, port,
+                                                                      os.strerror(exc.errno).lower())
+            return endpoint, None
+
+        with ThreadPoolExecutor(max_workers=max(1, min(len(endpoints), 8))) as pool:
+            return {endpoint: why for endpoint, why in pool.map(probe, endpoints) if why}
+
     def endpoint_status(self, endpoints):
         """Status of each endpoint; an endpoint that does not answer is left out (etcdctl exits 1)."""
-        rc, out, err = self.run("etcdctl", ["endpoint", "status", "-w", "json"], endpoints=endpoints, check=False)
+        refused = self.refused_endpoints(endpoints)
+        ask = [e for e in endpoints if e not in refused]
+        notes = ["%s: %s" % item for item in refused.items()]
+        if not ask:
+            return [], "\n".join(notes)
+        rc, out, err = self.run("etcdctl", ["endpoint", "status", "-w", "json"], endpoints=ask, check=False)
         data = parse_json(out, "etcdctl endpoint status") if out.strip() else []
-        return [normalize_status(s) for s in data or []], err.strip()
+        return [normalize_status(s) for s in data or []], "\n".join(notes + [err.strip()]).strip()
 
     def endpoint_health(self, endpoints):
-        """Health of each endpoint, answering or not (etcdctl exits 1 when one is unhealthy)."""
+        """Health of each endpoint, answering or not (etcdctl exits 1 when one is unhealthy), in their order."""
+        refused = self.refused_endpoints(endpoints)
+        ask = [e for e in endpoints if e not in refused]
+        healths = {e: dict(endpoint=e, health=False, took="", error=why, hint="") for e, why in refused.items()}
+        if ask:
+            for health in self._endpoint_health(ask):
+                healths[health["endpoint"]] = health
+        return [healths.pop(e) for e in endpoints if e in healths] + list(healths.values())
+
+    def _endpoint_health(self, endpoints):
         rc, out, err = self.run("etcdctl", ["endpoint", "health", "-w", "json"], endpoints=endpoints, check=False)
         if not out.strip():
             return [dict(endpoint=e, health=False, took="", error=err.strip(), hint=fix_hint(err)) for e in endpoints]

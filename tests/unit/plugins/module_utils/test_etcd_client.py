@@ -1,4 +1,8 @@
+import json
+import socket
+
 import pytest
+from conftest import REAL_REFUSED_ENDPOINTS
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import (
     EtcdClient,
@@ -276,3 +280,46 @@ def test_a_user_list_refused_to_a_certificate_cn_means_auth_is_on(client):
     assert c.auth_enabled() == (True, [])
     [(argv, env)] = fake.calls
     assert "ETCDCTL_USER" not in env and "ETCDCTL_PASSWORD" not in env
+
+
+# -- the TCP probe before etcdctl: a refused endpoint costs no etcdctl timeout -------------------------------------
+@pytest.fixture
+def closed_port():
+    """A loopback port nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def open_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield sock.getsockname()[1]
+
+
+def test_refused_endpoints_names_only_the_ones_nothing_listens_on(client, open_port, closed_port):
+    c, _ = client()
+    listening, closed = f"http://127.0.0.1:{open_port}", f"https://127.0.0.1:{closed_port}"
+    refused = REAL_REFUSED_ENDPOINTS(c, [listening, closed, "unix:///run/etcd.sock"])
+    assert refused == {closed: f"dial tcp 127.0.0.1:{closed_port}: connect: connection refused"}
+
+
+def test_a_refused_endpoint_is_unhealthy_without_asking_etcdctl(client, monkeypatch, open_port, closed_port):
+    c, fake = client()
+    monkeypatch.setattr(EtcdClient, "refused_endpoints", REAL_REFUSED_ENDPOINTS)
+    listening, closed = f"http://127.0.0.1:{open_port}", f"http://127.0.0.1:{closed_port}"
+    fake.on("endpoint health -w json", stdout=json.dumps([{"endpoint": listening, "health": True, "took": "2ms"}]))
+    healths = c.endpoint_health([closed, listening])
+    assert [(h["endpoint"], h["health"]) for h in healths] == [(closed, False), (listening, True)]
+    assert healths[0]["error"] == f"dial tcp 127.0.0.1:{closed_port}: connect: connection refused"
+    assert [env["ETCDCTL_ENDPOINTS"] for argv, env in fake.calls] == [listening]
+
+
+def test_status_asks_etcdctl_nothing_when_every_endpoint_is_refused(client, monkeypatch, closed_port):
+    c, fake = client()
+    monkeypatch.setattr(EtcdClient, "refused_endpoints", REAL_REFUSED_ENDPOINTS)
+    statuses, err = c.endpoint_status([f"http://127.0.0.1:{closed_port}"])
+    assert statuses == [] and "connection refused" in err
+    assert fake.argvs() == []
