@@ -313,6 +313,10 @@ class EtcdClient:
 
     # -- cluster -------------------------------------------------------------------------------
     def member_list(self, endpoints=None):
+        refused = self.refused_endpoints(endpoints) if endpoints else {}
+        if endpoints and len(refused) == len(endpoints):
+            raise EtcdError("etcdctl member list not run: no endpoint accepts a connection (%s)" % "; ".join(
+                "%s: %s" % item for item in refused.items()), stderr="\n".join(refused.values()))
         data = self.run_json("etcdctl", ["member", "list"], endpoints=endpoints)
         header = data.get("header") or {}
         return dict(cluster_id=int(header.get("cluster_id", 0)),

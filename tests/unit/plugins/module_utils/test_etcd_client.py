@@ -323,3 +323,11 @@ def test_status_asks_etcdctl_nothing_when_every_endpoint_is_refused(client, monk
     statuses, err = c.endpoint_status([f"http://127.0.0.1:{closed_port}"])
     assert statuses == [] and "connection refused" in err
     assert fake.argvs() == []
+
+
+def test_member_list_is_not_asked_of_endpoints_that_all_refuse(client, monkeypatch, closed_port):
+    c, fake = client()
+    monkeypatch.setattr(EtcdClient, "refused_endpoints", REAL_REFUSED_ENDPOINTS)
+    with pytest.raises(EtcdError, match=r"no endpoint accepts a connection .*connection refused"):
+        c.member_list([f"http://127.0.0.1:{closed_port}"])
+    assert fake.argvs() == []
