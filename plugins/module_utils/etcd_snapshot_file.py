@@ -26,27 +26,32 @@ SPACE_MARGIN = 1.1
 
 
 def digests(path):
-    """One pass over the file, memory flat in its size.
+    """One pass over the file, one hash, memory flat in its size.
 
-    Returns dict(size, sha256 (hex of the whole file), has_trailer, trailer_ok).
+    Returns dict(size, sha256 (hex of the whole file), has_trailer, trailer_ok). sha256 hashes a stream, so the
+    state after the body (all but the last 32 bytes) gives the trailer's check, and the same state fed the last
+    32 bytes gives the whole file's sha256: no second hash over the file.
     """
-    whole, body = hashlib.sha256(), hashlib.sha256()
-    tail = b""
-    size = 0
+    digest = hashlib.sha256()
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
     with open(path, "rb") as handle:
-        while True:
-            chunk = handle.read(CHUNK)
-            if not chunk:
+        remaining = max(os.fstat(handle.fileno()).st_size - TRAILER, 0)
+        size = 0
+        while remaining:
+            n = handle.readinto(view[:min(CHUNK, remaining)])
+            if not n:
                 break
-            size += len(chunk)
-            whole.update(chunk)
-            data = tail + chunk
-            # everything but the last 32 bytes seen so far belongs to the body
-            body.update(data[:-TRAILER])
-            tail = data[-TRAILER:]
+            digest.update(view[:n])
+            size += n
+            remaining -= n
+        tail = handle.read()  # the last 32 bytes (more when the file grew meanwhile)
+    body = digest.copy().digest()
+    digest.update(tail)
+    size += len(tail)
     has_trailer = size % 512 == TRAILER
-    return dict(size=size, sha256=whole.hexdigest(), has_trailer=has_trailer,
-                trailer_ok=has_trailer and len(tail) == TRAILER and body.digest() == tail)
+    return dict(size=size, sha256=digest.hexdigest(), has_trailer=has_trailer,
+                trailer_ok=has_trailer and len(tail) == TRAILER and body == tail)
 
 
 def sidecar_path(path):
