@@ -23,13 +23,19 @@ def _member_list(client, endpoints):
         return [], 0, (exc.stderr or exc.msg).strip()
 
 
-def cluster_info(client, endpoints, expand=True):
+def _not_listed(client, endpoints):
+    return [], 0, ""
+
+
+def cluster_info(client, endpoints, expand=True, list_members=True):
     """Members, per-endpoint health/status, leader and quorum, as one dict.
 
     Without `expand` the three reads are independent and run at once: on a member without quorum the member
     list (3.5+) and the health check each wait for their whole timeout, which would otherwise add up. With it,
-    the status and health reads of the listed members run at once, after the member list.
+    the status and health reads of the listed members run at once, after the member list. Without
+    `list_members` (and `expand`), only the endpoints' health and status are read.
     """
+    client.binary("etcdctl")  # named when missing, also when every endpoint refuses and etcdctl is not run
     probe = list(endpoints)
     if expand:
         members, cluster_id, list_error = _member_list(client, endpoints)
@@ -42,7 +48,7 @@ def cluster_info(client, endpoints, expand=True):
             statuses, healths = status.result()[0], health.result()
     else:
         with ThreadPoolExecutor(max_workers=3) as pool:
-            listed = pool.submit(_member_list, client, endpoints)
+            listed = pool.submit(_member_list if list_members else _not_listed, client, endpoints)
             status = pool.submit(client.endpoint_status, probe)
             health = pool.submit(client.endpoint_health, probe)
             (members, cluster_id, list_error), statuses, healths = listed.result(), status.result()[0], health.result()

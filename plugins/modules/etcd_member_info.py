@@ -24,6 +24,13 @@ options:
       - Probe every member's client URLs from the member list, not only O(endpoints).
     type: bool
     default: true
+  list_members:
+    description:
+      - Read the member list. V(false) asks the endpoints only for their health and status, for a probe that needs
+        no member (with O(cluster=false)): on etcd 3.5+ the member list needs quorum, and a member without it
+        answers only after 5 s, whatever the command timeout.
+    type: bool
+    default: true
   count_keys:
     description:
       - Also count the keys the cluster holds at O(revision) (the count of a range over every key; one key is read),
@@ -68,7 +75,9 @@ members:
        client_urls: [http://172.29.90.11:2379], is_learner: false, started: true, healthy: true,
        is_leader: true, revision: 4, raft_term: 2, raft_index: 14, db_size: 20480, version: 3.4.23}
 member_list_error:
-  description: Why the member list could not be read (etcd 3.5+ needs quorum for it); empty when it was read.
+  description:
+    - Why the member list could not be read (etcd 3.5+ needs quorum for it); empty when it was read or not asked
+      for (O(list_members=false)).
   returned: always
   type: str
 endpoints:
@@ -119,13 +128,17 @@ from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_cluster import 
 
 def main():
     module = AnsibleModule(argument_spec=etcd_argument_spec(cluster=dict(type="bool", default=True),
+                                                            list_members=dict(type="bool", default=True),
                                                             count_keys=dict(type="bool", default=False),
                                                             revision=dict(type="int", default=0)),
                            supports_check_mode=True)
     p = module.params
+    if p["cluster"] and not p["list_members"]:
+        module.fail_json(msg="cluster=true probes the client URLs of the member list, which list_members=false "
+                             "leaves unread. Fix: set cluster=false with list_members=false.")
     client = EtcdClient(module)
     try:
-        info = cluster_info(client, p["endpoints"], p["cluster"])
+        info = cluster_info(client, p["endpoints"], p["cluster"], list_members=p["list_members"])
         if p["count_keys"]:
             info["key_count"] = client.key_count(p["endpoints"], p["revision"])
     except EtcdError as exc:

@@ -52,3 +52,25 @@ def test_count_keys_at_a_revision(fake_etcd, run_module, recorded, version):
     count = ["get", "", "--from-key", "--keys-only", "--limit=1", "--consistency=s", "--rev=41", "-w", "json"]
     assert count in [a[1:] for a in fake.argvs()]
     assert "key_count" not in run_module(etcd_member_info, {})
+
+
+def test_a_probe_without_the_member_list(fake_etcd, run_module, recorded, version):
+    """list_members=false: health and status of the endpoints only (a member list without quorum takes 5 s)."""
+    fake = fake_etcd().on("version", recorded(version, "version.txt"))
+    fake.on("endpoint status -w json", recorded(version, "no_quorum_endpoint_status.json"), rc=1,
+            stderr=recorded(version, "no_quorum_endpoint_status.err"))
+    fake.on("endpoint health -w json", recorded(version, "no_quorum_endpoint_health.json"), rc=1,
+            stderr=recorded(version, "no_quorum_endpoint_health.err"))
+    result = run_module(etcd_member_info, {"endpoints": ["http://172.29.90.11:2379"], "cluster": False,
+                                           "list_members": False})
+    assert not [a for a in fake.argvs() if a[1:3] == ["member", "list"]]
+    assert result["members"] == [] and result["member_list_error"] == ""
+    assert [e["endpoint"] for e in result["endpoints"]] == ["http://172.29.90.11:2379"]
+    assert result["quorum"]["voters"] == 1
+
+
+def test_list_members_false_needs_cluster_false(fake_etcd, run_module):
+    fake = fake_etcd()
+    result = run_module(etcd_member_info, {"list_members": False})
+    assert result["failed"] and "Fix: set cluster=false" in result["msg"]
+    assert fake.argvs() == []
