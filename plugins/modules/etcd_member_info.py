@@ -27,7 +27,7 @@ options:
   list_members:
     description:
       - Read the member list. V(false) asks the endpoints only for their health and status, for a probe that needs
-        no member (with O(cluster=false)): on etcd 3.5+ the member list needs quorum, and a member without it
+        no member (with O(cluster=false)). On etcd 3.5+ the member list needs quorum, and a member without it
         answers only after 5 s, whatever the command timeout.
     type: bool
     default: true
