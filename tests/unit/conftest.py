@@ -33,6 +33,12 @@ def no_tcp_probe(monkeypatch):
 
 
 @pytest.fixture
+def real_tcp_probe(monkeypatch, no_tcp_probe):
+    """The client's own TCP probe, for the tests of the probe itself."""
+    monkeypatch.setattr(EtcdClient, "refused_endpoints", REAL_REFUSED_ENDPOINTS)
+
+
+@pytest.fixture
 def recorded():
     """recorded(version, name): the text of tests/unit/fixtures/<version>/<name>."""
     return lambda version, name: (FIXTURES / version / name).read_text()

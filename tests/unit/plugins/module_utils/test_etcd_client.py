@@ -2,7 +2,6 @@ import json
 import socket
 
 import pytest
-from conftest import REAL_REFUSED_ENDPOINTS
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import (
     EtcdClient,
@@ -299,16 +298,15 @@ def open_port():
         yield sock.getsockname()[1]
 
 
-def test_refused_endpoints_names_only_the_ones_nothing_listens_on(client, open_port, closed_port):
+def test_refused_endpoints_names_only_the_ones_nothing_listens_on(client, real_tcp_probe, open_port, closed_port):
     c, _ = client()
     listening, closed = f"http://127.0.0.1:{open_port}", f"https://127.0.0.1:{closed_port}"
-    refused = REAL_REFUSED_ENDPOINTS(c, [listening, closed, "unix:///run/etcd.sock"])
+    refused = c.refused_endpoints([listening, closed, "unix:///run/etcd.sock"])
     assert refused == {closed: f"dial tcp 127.0.0.1:{closed_port}: connect: connection refused"}
 
 
-def test_a_refused_endpoint_is_unhealthy_without_asking_etcdctl(client, monkeypatch, open_port, closed_port):
+def test_a_refused_endpoint_is_unhealthy_without_asking_etcdctl(client, real_tcp_probe, open_port, closed_port):
     c, fake = client()
-    monkeypatch.setattr(EtcdClient, "refused_endpoints", REAL_REFUSED_ENDPOINTS)
     listening, closed = f"http://127.0.0.1:{open_port}", f"http://127.0.0.1:{closed_port}"
     fake.on("endpoint health -w json", stdout=json.dumps([{"endpoint": listening, "health": True, "took": "2ms"}]))
     healths = c.endpoint_health([closed, listening])
@@ -317,17 +315,15 @@ def test_a_refused_endpoint_is_unhealthy_without_asking_etcdctl(client, monkeypa
     assert [env["ETCDCTL_ENDPOINTS"] for argv, env in fake.calls] == [listening]
 
 
-def test_status_asks_etcdctl_nothing_when_every_endpoint_is_refused(client, monkeypatch, closed_port):
+def test_status_asks_etcdctl_nothing_when_every_endpoint_is_refused(client, real_tcp_probe, closed_port):
     c, fake = client()
-    monkeypatch.setattr(EtcdClient, "refused_endpoints", REAL_REFUSED_ENDPOINTS)
     statuses, err = c.endpoint_status([f"http://127.0.0.1:{closed_port}"])
     assert statuses == [] and "connection refused" in err
     assert fake.argvs() == []
 
 
-def test_member_list_is_not_asked_of_endpoints_that_all_refuse(client, monkeypatch, closed_port):
+def test_member_list_is_not_asked_of_endpoints_that_all_refuse(client, real_tcp_probe, closed_port):
     c, fake = client()
-    monkeypatch.setattr(EtcdClient, "refused_endpoints", REAL_REFUSED_ENDPOINTS)
     with pytest.raises(EtcdError, match=r"no endpoint accepts a connection .*connection refused"):
         c.member_list([f"http://127.0.0.1:{closed_port}"])
     assert fake.argvs() == []
