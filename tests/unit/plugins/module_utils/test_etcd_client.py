@@ -299,7 +299,7 @@ def open_port():
 
 
 def test_refused_endpoints_names_only_the_ones_nothing_listens_on(client, real_tcp_probe, open_port, closed_port):
-    c, _ = client()
+    c = client()[0]
     listening, closed = f"http://127.0.0.1:{open_port}", f"https://127.0.0.1:{closed_port}"
     refused = c.refused_endpoints([listening, closed, "unix:///run/etcd.sock"])
     assert refused == {closed: f"dial tcp 127.0.0.1:{closed_port}: connect: connection refused"}
