@@ -1,0 +1,280 @@
+"""backup.yml to an S3 bucket and disaster_recovery.yml from it, as a user runs them (README commands, over
+SSH+sudo), against a real S3 server on the controller's loopback (SeaweedFS): what lands in the bucket, retention
+there, the refusals (each compared with every node's state before), check mode, and a cluster that lost quorum
+rebuilt from the bucket after the controller's store was wiped."""
+
+import base64
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lab" / "pylib"))
+import lab
+import s3lab
+
+KEYS = 30
+DATA = "/data/etcd.data"
+BUCKET = "etcd-backups"
+PREFIX = "lab/etcd/"
+NAME = re.compile(r"^etcd-cluster-\d{8}T\d{6}Z-r\d+\.db$")
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory):
+    """The S3 server; the credentials are in the environment (AWS_*), where boto3 finds them, as a user's would be."""
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    os.environ.update(AWS_ACCESS_KEY_ID=s3lab.ACCESS_KEY, AWS_SECRET_ACCESS_KEY=s3lab.SECRET_KEY)
+    try:
+        with s3lab.server(tmp_path_factory.mktemp("seaweedfs")) as client:
+            yield client
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return tmp_path_factory.mktemp("store") / "etcd-backups"
+
+
+S3_VARS = ("-e", f"etcd_s3_bucket={BUCKET}", "-e", f"etcd_s3_prefix={PREFIX}",
+           "-e", f"etcd_s3_endpoint={s3lab.ENDPOINT}", "-e", f"etcd_s3_region={s3lab.REGION}")
+
+
+def backup(store, *args):
+    return lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}", *S3_VARS, *args)
+
+
+def recover(store, *args):
+    return lab.playbook("disaster_recovery", lab.INVENTORY, "-e", f"etcd_backup_dir={store}",
+                        "-e", "etcd_recovery_source=s3", *S3_VARS, *args)
+
+
+def objects(s3):
+    """Every key in the bucket (the prefix included)."""
+    listed = s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    return sorted(o["Key"] for o in listed)
+
+
+def snapshots_in_bucket(s3):
+    return sorted(k[len(PREFIX):] for k in objects(s3) if k.startswith(PREFIX) and NAME.match(k[len(PREFIX):]))
+
+
+def body(s3, key):
+    return s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+
+
+def fingerprints():
+    return {n: lab.fingerprint(n) for n in lab.NODES}
+
+
+def refused(proc, before, playbook, *messages):
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    out = lab.flat(proc.stdout)
+    for message in messages:
+        assert message in out, out[-3000:]
+    assert fingerprints() == before, out[-3000:]
+    lab.record_refusal(playbook, proc)
+    return out
+
+
+def store_listing(store):
+    return sorted(p.name for p in store.iterdir()) if store.exists() else []
+
+
+# -- backup.yml to the bucket --------------------------------------------------------------------------------------
+def test_write_keys():
+    lab.node("node1").check_output(
+        f"for i in $(seq {KEYS}); do etcdctl put /s3-test/k$i v$i >/dev/null; done")
+
+
+def test_backup_uploads_the_snapshot_and_its_sidecars(s3, store):
+    proc = backup(store)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    [snap] = [p for p in store.iterdir() if NAME.match(p.name)]
+    assert objects(s3) == [f"{PREFIX}{snap.name}{ext}" for ext in ("", ".json", ".sha256")]
+    local = snap.read_bytes()
+    digest = hashlib.sha256(local).hexdigest()
+    assert body(s3, f"{PREFIX}{snap.name}") == local
+    assert body(s3, f"{PREFIX}{snap.name}.sha256").decode() == f"{digest}  {snap.name}\n"
+    assert json.loads(body(s3, f"{PREFIX}{snap.name}.json"))["sha256"] == digest
+    head = s3.head_object(Bucket=BUCKET, Key=f"{PREFIX}{snap.name}")
+    assert head["Metadata"]["sha256"] == digest
+    out = lab.flat(proc.stdout)
+    assert f"bucket: s3://{BUCKET}/{PREFIX}{snap.name}" in out
+    assert "with its sidecars, the ETag of each read back and matched;" in out
+    assert "1 snapshot(s) kept there (etcd_backup_s3_keep 14)" in out
+
+
+def test_a_multipart_upload_is_checked_too(s3, store, tmp_path):
+    """A database over boto3's multipart threshold (8 MiB): the ETag is then one of parts, which the check
+    computes from the object's own part sizes. The report says the bucket's copy was verified."""
+    lab.node("node1").check_output(  # 12 values of 1 MB (etcd takes requests up to 1.5 MiB)
+        "for i in $(seq 12); do head -c 750000 /dev/urandom | base64 -w0 | etcdctl put /s3-big/$i >/dev/null; done")
+    report = tmp_path / "backup.json"
+    proc = backup(store, "-e", f"etcd_report_file={report}")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    data = json.loads(report.read_text())
+    key = data["s3"]["key"]
+    assert data["s3"] == {"bucket": BUCKET, "endpoint": s3lab.ENDPOINT, "key": key, "verified": True, "kept": 2}
+    assert "-" in s3.head_object(Bucket=BUCKET, Key=key)["ETag"]  # a multipart upload
+    assert hashlib.sha256(body(s3, key)).hexdigest() == data["sha256"]
+    lab.node("node1").check_output("etcdctl del --prefix /s3-big/ >/dev/null")
+
+
+def test_retention_in_the_bucket_keeps_the_newest_and_nothing_else(s3, store):
+    """Credentials as vaulted variables this time (etcd_s3_access_key/etcd_s3_secret_key), none in the environment."""
+    foreign = [f"{PREFIX}notes.txt", f"{PREFIX}other-20200101T000000Z-r1.db",
+               "elsewhere/etcd-cluster-20200101T000000Z-r1.db"]
+    for key in foreign:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"not ours")
+    before = snapshots_in_bucket(s3)
+    local_before = store_listing(store)
+    env = {k: os.environ.pop(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    try:
+        proc = backup(store, "-e", "etcd_backup_s3_keep=2", "-e", f"etcd_s3_access_key={s3lab.ACCESS_KEY}",
+                      "-e", f"etcd_s3_secret_key={s3lab.SECRET_KEY}")
+    finally:
+        os.environ.update(env)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    kept = snapshots_in_bucket(s3)
+    assert len(kept) == 2 and kept[0] == before[-1] and kept[1] not in before
+    for name in before[:-1]:
+        assert not any(f"{PREFIX}{name}{ext}" in objects(s3) for ext in ("", ".sha256", ".json"))
+    assert all(key in objects(s3) for key in foreign)
+    ours = [n for n in store_listing(store) if NAME.match(n)]
+    assert len(ours) == len([n for n in local_before if NAME.match(n)]) + 1
+    assert "2 snapshot(s) kept there (etcd_backup_s3_keep 2)" in lab.flat(proc.stdout)
+    assert s3lab.SECRET_KEY not in proc.stdout
+
+
+def test_check_mode_uploads_nothing(s3, store):
+    listing, local = objects(s3), store_listing(store)
+    proc = backup(store, "--check")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    out = lab.flat(proc.stdout)
+    assert f"and would upload it to s3://{BUCKET}/{PREFIX} (2 snapshot(s) of the cluster there now)" in out
+    assert objects(s3) == listing and store_listing(store) == local
+
+
+@pytest.mark.parametrize("case, args, env, message", [
+    ("no such bucket", ("-e", "etcd_s3_bucket=no-such-bucket"), {},
+     "Fix: create the bucket, or correct etcd_s3_bucket (and etcd_s3_endpoint)"),
+    ("wrong secret key", (), {"AWS_SECRET_ACCESS_KEY": "not-the-secret"},
+     "Fix: check etcd_s3_endpoint, etcd_s3_region and the credentials"),
+    ("nothing listens at the endpoint", ("-e", "etcd_s3_endpoint=http://127.0.0.1:9"), {},
+     "Fix: check etcd_s3_endpoint, etcd_s3_region and the credentials"),
+])
+def test_a_bucket_that_cannot_be_reached_is_refused_before_the_snapshot(s3, store, case, args, env, message):
+    before, listing, local = fingerprints(), objects(s3), store_listing(store)
+    saved = {k: os.environ[k] for k in env}
+    os.environ.update(env)
+    try:
+        proc = backup(store, *args)
+    finally:
+        os.environ.update(saved)
+    out = refused(proc, before, "backup.yml", "Cannot list s3://", "Nothing was changed on any member.",
+                  message, "or leave etcd_s3_bucket empty")
+    assert "not-the-secret" not in out
+    assert objects(s3) == listing and store_listing(store) == local
+    assert lab.node("node1").run("ls -A /var/tmp/etcd-ops-backup").stdout.strip() == ""
+
+
+# -- disaster_recovery.yml from the bucket ---------------------------------------------------------------------
+def newest(s3):
+    return snapshots_in_bucket(s3)[-1]
+
+
+def test_the_controller_store_is_lost(store):
+    shutil.rmtree(store)
+
+
+def test_a_healthy_cluster_is_refused_after_the_bucket_check(s3, store):
+    before = fingerprints()
+    refused(recover(store), before, "disaster_recovery.yml", "The cluster has quorum")
+    assert store_listing(store) == [newest(s3), f"{newest(s3)}.json", f"{newest(s3)}.sha256"]
+    shutil.rmtree(store)
+
+
+def test_the_disaster():
+    for name in ("node2", "node3"):
+        lab.etcd(name, "stop")
+        lab.node(name).check_output(f"rm -rf {DATA}")
+
+
+def test_a_changed_object_is_refused_before_any_member_changes(s3, store):
+    key = f"{PREFIX}{newest(s3)}"
+    good = body(s3, key)
+    bad = bytearray(good)
+    bad[len(bad) // 2] ^= 0xFF
+    s3.put_object(Bucket=BUCKET, Key=key, Body=bytes(bad))
+    before = fingerprints()
+    try:
+        proc = recover(store)
+        refused(proc, before, "disaster_recovery.yml", f"s3://{BUCKET}/{key} failed its check on the controller",
+                "The downloaded copy was removed; the bucket was not changed.", "does not match its sidecar",
+                "The next newest snapshot in the bucket is")
+        assert store_listing(store) == []  # neither the copy nor its sidecars stay, under any name
+    finally:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=good)
+
+
+def test_a_snapshot_the_bucket_lacks_is_refused(s3, store):
+    before = fingerprints()
+    refused(recover(store, "-e", "etcd_snapshot=etcd-cluster-20200101T000000Z-r1.db"), before, "disaster_recovery.yml",
+            f"s3://{BUCKET}/{PREFIX}etcd-cluster-20200101T000000Z-r1.db does not exist.",
+            f"name one of the bucket's snapshots, newest first: {newest(s3)}")
+
+
+def test_a_recovery_from_the_bucket_needs_the_bucket(store):
+    before = fingerprints()
+    proc = lab.playbook("disaster_recovery", lab.INVENTORY, "-e", f"etcd_backup_dir={store}",
+                        "-e", "etcd_recovery_source=s3")
+    refused(proc, before, "disaster_recovery.yml", "etcd_recovery_source=s3 but etcd_s3_bucket is empty")
+
+
+def test_check_mode_downloads_checks_and_keeps_nothing(s3, store):
+    before = fingerprints()
+    proc = recover(store, "--check")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    out = lab.flat(proc.stdout)
+    assert f"bucket: s3://{BUCKET}/{PREFIX}{newest(s3)}, downloaded and checked, not kept (check mode)" in out
+    assert fingerprints() == before and store_listing(store) == []
+
+
+def test_the_cluster_is_rebuilt_from_the_bucket(s3, store, tmp_path):
+    name = newest(s3)
+    report = tmp_path / "report.json"
+    proc = recover(store, "-e", f"etcd_report_file={report}")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    out = lab.flat(proc.stdout)
+    assert f"etcd cluster rebuilt from {store.resolve()}/{name}" in out
+    assert f"bucket: s3://{BUCKET}/{PREFIX}{name}, downloaded and checked" in out
+    assert json.loads(report.read_text())["snapshot"]["source"] == f"s3://{BUCKET}/{PREFIX}{name}"
+    # the store holds the bucket's copy now, under its name, 0600, with its sidecars
+    assert store_listing(store) == [name, f"{name}.json", f"{name}.sha256"]
+    for file in store.iterdir():
+        assert oct(file.stat().st_mode & 0o777) == "0o600", file
+    assert (store / name).read_bytes() == body(s3, f"{PREFIX}{name}")
+    lab.wait_healthy()
+    for node in lab.NODES:
+        kvs = json.loads(lab.node(node).check_output("etcdctl get /s3-test/ --prefix -w json --consistency=s"))["kvs"]
+        got = {base64.b64decode(kv["key"]).decode(): base64.b64decode(kv["value"]).decode() for kv in kvs}
+        assert got == {f"/s3-test/k{i}": f"v{i}" for i in range(1, KEYS + 1)}, node
+
+
+def test_a_second_run_uses_the_store_s_copy(s3, store):
+    proc = recover(store)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    out = lab.flat(proc.stdout)
+    assert "already rebuilt" in out
+    assert f"bucket: s3://{BUCKET}/{PREFIX}{newest(s3)}, the store had it with the same sha256: not downloaded" in out
