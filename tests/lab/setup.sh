@@ -2,7 +2,7 @@
 # Sets up everything the demo and the tests need on a fresh Debian 12 machine, as root, and is quick
 # when it is all there already:
 #   - the Docker engine (Debian's docker.io; dockerd started when none answers)
-#   - debootstrap, and the lab node images (tests/lab/build-image.sh, rebuilt only when their recipe changes)
+#   - debootstrap, zstd, age, and the lab node images (tests/lab/build-image.sh, rebuilt only when their recipe changes)
 #   - a venv in .venv with the pinned tools of tests/requirements.txt
 #   - the lab's SSH key in ~/.cache/etcd-ops-lab
 #   - no stale lab containers or network from an earlier run
@@ -40,8 +40,8 @@ if ! docker info >/dev/null 2>&1; then
 fi
 log "docker engine $(docker version -f '{{.Server.Version}}')"
 
-# 2. Tools the lab needs on the host.
-apt_install debootstrap openssh-client
+# 2. Tools the lab needs on the host (zstd and age: the controller's tools for the bucket's encoded copies).
+apt_install debootstrap openssh-client zstd age
 
 # 3. The venv, rebuilt when the pinned requirements change.
 stamp=.venv/.requirements.sha256

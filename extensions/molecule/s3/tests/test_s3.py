@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,6 +24,7 @@ DATA = "/data/etcd.data"
 BUCKET = "etcd-backups"
 PREFIX = "lab/etcd/"
 NAME = re.compile(r"^etcd-cluster-\d{8}T\d{6}Z-r\d+\.db$")
+ENCODED = re.compile(r"(?<=\.db)(\.zst)?(\.age)?$")
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,9 @@ def objects(s3):
 
 
 def snapshots_in_bucket(s3):
-    return sorted(k[len(PREFIX):] for k in objects(s3) if k.startswith(PREFIX) and NAME.match(k[len(PREFIX):]))
+    """The snapshot names under the prefix, oldest first (an encoded object NAME.db.zst.age counts as NAME.db)."""
+    names = {ENCODED.sub("", k[len(PREFIX):]) for k in objects(s3) if k.startswith(PREFIX)}
+    return sorted(n for n in names if NAME.match(n))
 
 
 def body(s3, key):
@@ -125,7 +129,8 @@ def test_a_multipart_upload_is_checked_too(s3, store, tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:]
     data = json.loads(report.read_text())
     key = data["s3"]["key"]
-    assert data["s3"] == {"bucket": BUCKET, "endpoint": s3lab.ENDPOINT, "key": key, "verified": True, "kept": 2}
+    assert data["s3"] == {"bucket": BUCKET, "endpoint": s3lab.ENDPOINT, "key": key, "verified": True, "kept": 2,
+                          "compression": "none", "encryption": "none", "sha256": data["sha256"]}
     assert "-" in s3.head_object(Bucket=BUCKET, Key=key)["ETag"]  # a multipart upload
     assert hashlib.sha256(body(s3, key)).hexdigest() == data["sha256"]
     lab.node("node1").check_output("etcdctl del --prefix /s3-big/ >/dev/null")
@@ -247,7 +252,7 @@ def test_check_mode_downloads_checks_and_keeps_nothing(s3, store):
     proc = recover(store, "--check")
     assert proc.returncode == 0, proc.stdout[-3000:]
     out = lab.flat(proc.stdout)
-    assert f"bucket: s3://{BUCKET}/{PREFIX}{newest(s3)}, downloaded and checked, not kept (check mode)" in out
+    assert f"bucket: s3://{BUCKET}/{PREFIX}{newest(s3)}, downloaded, checked, not kept (check mode)" in out
     assert fingerprints() == before and store_listing(store) == []
 
 
@@ -258,7 +263,7 @@ def test_the_cluster_is_rebuilt_from_the_bucket(s3, store, tmp_path):
     assert proc.returncode == 0, proc.stdout[-4000:]
     out = lab.flat(proc.stdout)
     assert f"etcd cluster rebuilt from {store.resolve()}/{name}" in out
-    assert f"bucket: s3://{BUCKET}/{PREFIX}{name}, downloaded and checked" in out
+    assert f"bucket: s3://{BUCKET}/{PREFIX}{name}, downloaded, checked" in out
     assert json.loads(report.read_text())["snapshot"]["source"] == f"s3://{BUCKET}/{PREFIX}{name}"
     # the store holds the bucket's copy now, under its name, 0600, with its sidecars
     assert store_listing(store) == [name, f"{name}.json", f"{name}.sha256"]
@@ -278,3 +283,120 @@ def test_a_second_run_uses_the_store_s_copy(s3, store):
     out = lab.flat(proc.stdout)
     assert "already rebuilt" in out
     assert f"bucket: s3://{BUCKET}/{PREFIX}{newest(s3)}, the store had it with the same sha256: not downloaded" in out
+
+
+# -- the bucket's copy compressed and encrypted -------------------------------------------------------------------
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def age_keys(tmp_path_factory):
+    """Two age identities on the controller: (identity file, public key) each."""
+    keys = {}
+    for who in ("ours", "other"):
+        path = tmp_path_factory.mktemp("age") / "identity.txt"
+        subprocess.run(["age-keygen", "-o", str(path)], check=True, capture_output=True)
+        public = subprocess.run(["age-keygen", "-y", str(path)], check=True, capture_output=True, text=True)
+        keys[who] = (path, public.stdout.strip())
+    return keys
+
+
+def test_a_compressed_and_encrypted_copy_goes_to_the_bucket(s3, store, age_keys):
+    lab.wait_healthy()
+    identity, public = age_keys["ours"]
+    proc = backup(store, "-e", "etcd_backup_s3_compression=zstd",
+                  "-e", json.dumps({"etcd_backup_s3_age_recipients": [public]}))
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    name = newest(s3)
+    key = f"{PREFIX}{name}.zst.age"
+    assert key in objects(s3) and f"{PREFIX}{name}" not in objects(s3)
+    encoded, plain = body(s3, key), (store / name).read_bytes()
+    assert plain[:4096] not in encoded
+    decoded = subprocess.run(f"age -d -i {identity} | zstd -q -d -c", shell=True, input=encoded, capture_output=True,
+                             check=True).stdout
+    assert decoded == plain
+    meta = json.loads(body(s3, f"{PREFIX}{name}.json"))
+    assert meta["object"] == {"file": f"{name}.zst.age", "sha256": sha256(encoded), "size": len(encoded),
+                              "compression": "zstd", "encryption": "age", "recipients": [public]}
+    assert meta["sha256"] == sha256(plain)
+    assert body(s3, f"{PREFIX}{name}.sha256").decode() == f"{sha256(plain)}  {name}\n"
+    head = s3.head_object(Bucket=BUCKET, Key=key)["Metadata"]
+    assert head["sha256"] == sha256(encoded) and head["snapshot-sha256"] == sha256(plain)
+    out = lab.flat(proc.stdout)
+    assert f"bucket: s3://{BUCKET}/{PREFIX}{name}.zst.age" in out
+    assert f"{len(encoded)} bytes, zstd, age-encrypted to 1 key(s), sha256 {sha256(encoded)}" in out
+    assert not [p for p in store.iterdir() if p.name.startswith(".")]  # the encoded copy is not kept
+
+
+def test_a_private_key_given_as_recipient_is_refused(store, age_keys):
+    identity, _public = age_keys["ours"]
+    secret = next(line for line in identity.read_text().splitlines() if line.startswith("AGE-SECRET-KEY-"))
+    before = fingerprints()
+    proc = backup(store, "-e", json.dumps({"etcd_backup_s3_age_recipients": [secret]}))
+    refused(proc, before, "backup.yml", "which is not an age public key", "never the private key")
+    assert secret[15:] not in proc.stdout
+
+
+def test_quorum_and_the_store_are_lost_again(store):
+    for name in ("node2", "node3"):
+        lab.etcd(name, "stop")
+        lab.node(name).check_output(f"rm -rf {DATA}")
+    shutil.rmtree(store)
+
+
+def test_an_encrypted_copy_needs_the_identity(s3, store):
+    before = fingerprints()
+    refused(recover(store), before, "disaster_recovery.yml", "is compressed with zstd and encrypted with age.",
+            "Fix: set etcd_recovery_age_identity_file")
+    assert store_listing(store) == []
+
+
+def test_another_identity_is_refused(s3, store, age_keys):
+    before = fingerprints()
+    other, _public = age_keys["other"]
+    refused(recover(store, "-e", f"etcd_recovery_age_identity_file={other}"), before, "disaster_recovery.yml",
+            "could not be decoded on the controller", "age: error: no identity matched any of the recipients.",
+            f"The copy is not encrypted to the identity in {other}.", "The downloaded copy was removed")
+    assert store_listing(store) == []
+
+
+@pytest.mark.parametrize("how, message", [
+    ("object changed", "changed or damaged after the upload, or in transit. Nothing was decoded."),
+    ("object and its recorded sha256 changed", "The encrypted copy was changed or damaged: nothing was decoded"),
+])
+def test_an_encrypted_object_changed_in_the_bucket_is_refused(s3, store, age_keys, how, message):
+    name = newest(s3)
+    key, meta_key = f"{PREFIX}{name}.zst.age", f"{PREFIX}{name}.json"
+    good, good_meta = body(s3, key), body(s3, meta_key)
+    bad = bytearray(good)
+    bad[len(bad) // 2] ^= 0xFF
+    s3.put_object(Bucket=BUCKET, Key=key, Body=bytes(bad))
+    if how != "object changed":
+        meta = json.loads(good_meta)
+        meta["object"]["sha256"] = sha256(bytes(bad))
+        s3.put_object(Bucket=BUCKET, Key=meta_key, Body=json.dumps(meta).encode())
+    before = fingerprints()
+    try:
+        identity, _public = age_keys["ours"]
+        refused(recover(store, "-e", f"etcd_recovery_age_identity_file={identity}"), before, "disaster_recovery.yml",
+                "could not be decoded on the controller", message, "The downloaded copy was removed")
+        assert store_listing(store) == []
+    finally:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=good)
+        s3.put_object(Bucket=BUCKET, Key=meta_key, Body=good_meta)
+
+
+def test_the_cluster_is_rebuilt_from_the_encrypted_copy(s3, store, age_keys):
+    name = newest(s3)
+    identity, _public = age_keys["ours"]
+    proc = recover(store, "-e", f"etcd_recovery_age_identity_file={identity}")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    out = lab.flat(proc.stdout)
+    assert f"bucket: s3://{BUCKET}/{PREFIX}{name}.zst.age, downloaded, decrypted, decompressed, checked" in out
+    assert store_listing(store) == [name, f"{name}.json", f"{name}.sha256"]
+    assert f"{sha256((store / name).read_bytes())}  {name}\n" == (store / f"{name}.sha256").read_text()
+    lab.wait_healthy()
+    for node in lab.NODES:
+        kvs = json.loads(lab.node(node).check_output("etcdctl get /s3-test/ --prefix -w json --consistency=s"))["kvs"]
+        assert len(kvs) == KEYS, node
