@@ -387,11 +387,19 @@ def test_an_encrypted_object_changed_in_the_bucket_is_refused(s3, store, age_key
         s3.put_object(Bucket=BUCKET, Key=meta_key, Body=good_meta)
 
 
-def test_the_cluster_is_rebuilt_from_the_encrypted_copy(s3, store, age_keys):
+def test_the_cluster_is_rebuilt_from_the_encrypted_copy(s3, store, age_keys, tmp_path):
+    """The identity as a (vaultable) variable this time, from a vars file: it appears in no output, and its
+    temporary file is gone afterwards."""
     name = newest(s3)
     identity, _public = age_keys["ours"]
-    proc = recover(store, "-e", f"etcd_recovery_age_identity_file={identity}")
+    secret = next(line for line in identity.read_text().splitlines() if line.startswith("AGE-SECRET-KEY-"))
+    varsfile = tmp_path / "secret.yml"
+    varsfile.write_text(json.dumps({"etcd_recovery_age_identity": secret}))
+    leftovers = set(Path("/tmp").glob("*.age-identity"))
+    proc = recover(store, "-e", f"@{varsfile}")
     assert proc.returncode == 0, proc.stdout[-4000:]
+    assert secret not in proc.stdout and secret[15:] not in proc.stdout
+    assert set(Path("/tmp").glob("*.age-identity")) == leftovers
     out = lab.flat(proc.stdout)
     assert f"bucket: s3://{BUCKET}/{PREFIX}{name}.zst.age, downloaded, decrypted, decompressed, checked" in out
     assert store_listing(store) == [name, f"{name}.json", f"{name}.sha256"]
