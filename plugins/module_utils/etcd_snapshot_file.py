@@ -78,10 +78,12 @@ def sidecar_text(path, sha256):
     return "%s  %s\n" % (sha256, os.path.basename(path))
 
 
-def inspect(client, path, deep=False, deep_dir=None, skip_hash_check=False, require_sidecar=False, read_status=True):
+def inspect(client, path, deep=False, deep_dir=None, skip_hash_check=False, require_sidecar=False, read_status=True,
+            expected_sha256=None):
     """Everything there is to know about a snapshot file; raises EtcdError when it is not usable.
 
     Without `read_status` it needs no etcd tool (a controller's check): size, sha256, sidecar, trailer.
+    `expected_sha256` is the sha256 the file must have (a copy checked against its source, in the same pass).
     """
     if not os.path.isfile(path):
         raise EtcdError("The snapshot %s does not exist (or is not a file)." % path,
@@ -98,6 +100,10 @@ def inspect(client, path, deep=False, deep_dir=None, skip_hash_check=False, requ
     if recorded is None and require_sidecar:
         raise EtcdError("The snapshot %s has no sidecar %s." % (path, sidecar["path"]),
                         hint="Every snapshot the collection makes has one; without it the copy cannot be checked.")
+    if expected_sha256 and expected_sha256.lower() != d["sha256"]:
+        raise EtcdError("The copy %s differs from its source: sha256 %s, the source has %s." % (
+            path, d["sha256"], expected_sha256.lower()),
+            hint="The copy is damaged or incomplete (disk, space, network); copy it again.")
     if recorded is not None and recorded != d["sha256"]:
         raise EtcdError("The snapshot %s does not match its sidecar: sha256 %s, the sidecar says %s." % (
             path, d["sha256"], recorded), hint="The file changed or was copied incompletely; use another snapshot.")
