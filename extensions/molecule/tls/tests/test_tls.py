@@ -112,6 +112,120 @@ def test_deploy_with_another_pki_dir_is_refused(tmp_path):
     assert not (tmp_path / "etcd-pki").exists()
 
 
+# --- the user's own certificates (etcd_deploy_tls_ca_src, _cert_src, _key_src) ------------------------------------
+ADDRESSES = {"node1": "172.29.90.11", "node2": "172.29.90.12", "node3": "172.29.90.13"}
+SERVER_AND_CLIENT = x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH,
+                                           x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH])
+
+
+def pem(obj):
+    if isinstance(obj, x509.Certificate):
+        return obj.public_bytes(serialization.Encoding.PEM)
+    return obj.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def issue(ca_cert, ca_key, cn, names, usage=SERVER_AND_CLIENT):
+    """A key and a certificate for `cn`, signed by the CA, naming `names` (IP addresses and DNS names)."""
+    import ipaddress
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    sans = [x509.IPAddress(ipaddress.ip_address(n)) if n[0].isdigit() else x509.DNSName(n) for n in names]
+    builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+               .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=2))
+               .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False))
+    if usage is not None:
+        builder = builder.add_extension(usage, critical=False)
+    return key, builder.sign(ca_key, hashes.SHA256())
+
+
+@pytest.fixture(scope="module")
+def own_certs(pki, tmp_path_factory):
+    """The user's own files, as a PKI outside the collection makes them: the cluster's CA (the one deploy made, so
+    the running members trust it) signed a new certificate for each member. Also a CA of its own, for a refusal."""
+    [ca_key_path] = pki.glob("*/ca.key")
+    ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), None)
+    ca_cert = x509.load_pem_x509_certificate((ca_key_path.parent / "ca.crt").read_bytes())
+    out = tmp_path_factory.mktemp("own-certs")
+    (out / "ca.crt").write_bytes(pem(ca_cert))
+    for name, address in ADDRESSES.items():
+        key, cert = issue(ca_cert, ca_key, name, [address, "127.0.0.1", "localhost", name])
+        (out / f"{name}.crt").write_bytes(pem(cert))
+        (out / f"{name}.key").write_bytes(pem(key))
+        (out / f"{name}.key").chmod(0o600)
+    return out
+
+
+def deploy_own(pki, files, ca="ca.crt", cert="{{ inventory_hostname }}.crt", key="{{ inventory_hostname }}.key"):
+    args = []
+    for var, value in (("ca", ca), ("cert", cert), ("key", key)):
+        if value:
+            args += ["-e", f"etcd_deploy_tls_{var}_src={files / value}"]
+    return deploy(pki, *args)
+
+
+def test_deploy_with_the_users_own_certificates(pki, own_certs):
+    proc = deploy_own(pki, own_certs)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    for name in lab.NODES:
+        assert lab.node(name).file(f"{PKI}/member.crt").content == (own_certs / f"{name}.crt").read_bytes()
+        key = lab.node(name).file(f"{PKI}/member.key")
+        assert (key.mode, key.user) == (0o600, "etcd")
+    lab.wait_healthy(etcdctl=ETCDCTL)  # the members talk to each other and to etcdctl with the new certificates
+    assert sorted(m.get("name", "") for m in members()) == ["node1", "node2", "node3"]
+    again = deploy_own(pki, own_certs)
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert all(counts["changed"] == 0 for counts in lab.recap(again.stdout).values()), again.stdout[-4000:]
+
+
+def test_own_certificates_that_do_not_fit_are_refused(pki, own_certs, tmp_path):
+    [ca_key_path] = pki.glob("*/ca.key")
+    ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), None)
+    ca_cert = x509.load_pem_x509_certificate((ca_key_path.parent / "ca.crt").read_bytes())
+    for name in lab.NODES:
+        for ext in ("crt", "key"):
+            (tmp_path / f"{name}.{ext}").write_bytes((own_certs / f"{name}.{ext}").read_bytes())
+    (tmp_path / "ca.crt").write_bytes((own_certs / "ca.crt").read_bytes())
+    # node2: a certificate that names only the loopback address; node3: node1's key
+    key, cert = issue(ca_cert, ca_key, "node2", ["127.0.0.1", "localhost"])
+    (tmp_path / "node2.crt").write_bytes(pem(cert))
+    (tmp_path / "node2.key").write_bytes(pem(key))
+    (tmp_path / "node3.key").write_bytes((own_certs / "node1.key").read_bytes())
+    # a server-only certificate (no clientAuth) for node1
+    key, cert = issue(ca_cert, ca_key, "node1", [ADDRESSES["node1"], "127.0.0.1"],
+                      usage=x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]))
+    (tmp_path / "node1.crt").write_bytes(pem(cert))
+    (tmp_path / "node1.key").write_bytes(pem(key))
+    before = fingerprints()
+    proc = deploy_own(pki, tmp_path)
+    refused("deploy.yml", proc, before,
+            f"node2: the certificate {tmp_path}/node2.crt does not name IP:172.29.90.12",
+            f"the key {tmp_path}/node3.key is not the key of the certificate {tmp_path}/node3.crt",
+            f"the certificate {tmp_path}/node1.crt does not allow both serverAuth and clientAuth",
+            "Nothing was changed on any member",
+            case="the user's own certificates: one without the member's address, one with another member's key, "
+                 "one without clientAuth")
+    # another CA than the one the members trust
+    other_key = ec.generate_private_key(ec.SECP256R1())
+    other_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "some other CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    other = (x509.CertificateBuilder().subject_name(other_name).issuer_name(other_name)
+             .public_key(other_key.public_key()).serial_number(x509.random_serial_number()).not_valid_before(now)
+             .not_valid_after(now + datetime.timedelta(days=1))
+             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+             .sign(other_key, hashes.SHA256()))
+    (tmp_path / "other-ca.crt").write_bytes(pem(other))
+    proc = deploy_own(pki, tmp_path, ca="other-ca.crt")
+    refused("deploy.yml", proc, before, "was not issued by the CA", "Nothing was changed on any member",
+            case="the user's own certificates with a CA that did not issue them")
+    # only some of the three
+    proc = deploy_own(pki, own_certs, ca="", key="")
+    refused("deploy.yml", proc, before, "etcd_deploy_tls_ca_src, etcd_deploy_tls_cert_src and etcd_deploy_tls_key_src "
+            "go together (given: cert_src)", case="the user's own certificate without its key and CA")
+
+
 def test_backup_reads_the_tls_files_from_the_env_file(store):
     proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}")
     assert proc.returncode == 0, proc.stdout[-4000:]
