@@ -116,7 +116,7 @@ if wants molecule; then
   # the runbook's way: on etcd 3.4, the runbook's; a five-member recovery and the fault suite (tests/fault) on 3.5.
   # (One version each keeps the command within CI's 90 minutes; any of them runs on the other version alone:
   # ETCD_LAB_SUITE=trixie molecule test -s NAME.)
-  for run in default:bookworm tls:bookworm deploy_refusals:bookworm runbook:bookworm disaster_recovery_5:trixie s3:trixie \
+  for run in default:bookworm tls:bookworm tls:trixie deploy_refusals:bookworm runbook:bookworm disaster_recovery_5:trixie s3:trixie \
              faults:trixie; do
     scenario=${run%%:*} name=molecule-${run/:/-}
     ETCD_LAB_SUITE=${run#*:} PYTEST_ADDOPTS="--junitxml=$out/junit/$name.xml" \
