@@ -46,10 +46,34 @@ def stored(directory, cluster):
     return sorted((n for n in os.listdir(directory) if pattern.match(n)), reverse=True)
 
 
-def prune(directory, cluster, keep):
-    """Remove the snapshots beyond the newest `keep`, with their sidecars. Returns (kept, removed) names."""
-    names = stored(directory, cluster)
-    kept, removed = names[:keep], names[keep:]
+_STAMP = re.compile(r"-([0-9]{8}T[0-9]{6}Z)-r([0-9]+)\.db$")
+
+
+def retention(names, keep, protect=()):
+    """(kept, removed): which of one cluster's snapshot names (or paths) to keep, newest first.
+
+    One meaning everywhere (the controller's store, the bucket, the members' scheduled job): the newest `keep`
+    are kept, and `keep` 0 keeps every one. A name in `protect` (the snapshot just taken) is never removed, even
+    when newer names from a skewed clock would push it out. A negative `keep` is refused (ValueError).
+    """
+    if isinstance(keep, bool) or int(keep) != keep or keep < 0:
+        raise ValueError("keep must be a whole number, 0 (keep every snapshot) or more; got %r" % (keep,))
+
+    def newest_first(name):
+        found = _STAMP.search(os.path.basename(name))
+        return (found.group(1), int(found.group(2))) if found else ("", 0)
+
+    ordered = sorted(names, key=newest_first, reverse=True)
+    if keep == 0:
+        return ordered, []
+    protected = {os.path.basename(p) for p in protect}
+    kept = ordered[:keep] + [n for n in ordered[keep:] if os.path.basename(n) in protected]
+    return kept, [n for n in ordered[keep:] if os.path.basename(n) not in protected]
+
+
+def prune(directory, cluster, keep, protect=()):
+    """Remove the snapshots beyond the newest `keep` (0: none), with their sidecars. Returns (kept, removed)."""
+    kept, removed = retention(stored(directory, cluster), keep, protect)
     for name in removed:
         for ext in ("", ".sha256", ".json"):
             path = os.path.join(directory, name + ext)
@@ -105,7 +129,7 @@ def run_job(config, client=None, now=None):
         if leftover.startswith(INCOMING) or leftover.startswith("." + INCOMING):
             os.unlink(os.path.join(directory, leftover))
     health = client.endpoint_health([endpoint])
-    if not health or not health[0]["health"]:
+    if not health or not health[0]["quorate"]:  # an alarm (NOSPACE) does not stop a snapshot: etcd serves it
         error = health[0].get("error") if health else ""
         raise EtcdError("The member at %s is not healthy%s; no snapshot was taken." % (
             endpoint, ": " + error if error else ""),
@@ -132,7 +156,7 @@ def run_job(config, client=None, now=None):
     finally:
         if os.path.exists(incoming):
             os.unlink(incoming)
-    kept, removed = prune(directory, cluster, int(config.get("keep", 7)))
+    kept, removed = prune(directory, cluster, int(config.get("keep", 7)), protect=[name])
     return dict(meta, path=final, removed=removed, kept=len(kept))
 
 

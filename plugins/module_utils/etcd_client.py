@@ -117,6 +117,9 @@ def normalize_status(raw):
         db_size=int(status.get("dbSize", 0)),
         db_size_in_use=int(status.get("dbSizeInUse", 0)),
         errors=list(status.get("errors") or []),
+        alarms=status_alarms(status.get("errors")),
+        # a leader, and no error but alarms (a member without quorum says "etcdserver: no leader")
+        has_leader=bool(status.get("leader")) and all(_STATUS_ALARM.search(e) for e in status.get("errors") or ()),
     )
 
 
@@ -191,9 +194,41 @@ def fix_text(error):
     return "Fix: " + hint if hint else ""
 
 
+# etcdctl's `endpoint health` reads a key first (a linearizable read: it needs quorum) and lists the cluster's
+# alarms only when that read succeeded; with an alarm raised it calls the endpoint unhealthy, with this error.
+HEALTH_ALARMS = "Active Alarm(s):"
+_STATUS_ALARM = re.compile(r"\balarm:([A-Z_]+)")
+
+
+def health_alarms(error):
+    """The alarms named in an endpoint health error ("Active Alarm(s): NOSPACE "), sorted; [] for any other."""
+    if not (error or "").startswith(HEALTH_ALARMS):
+        return []
+    return sorted(set(error[len(HEALTH_ALARMS):].split()))
+
+
+def status_alarms(errors):
+    """The alarms among `endpoint status` errors ("memberID:123 alarm:NOSPACE "), sorted."""
+    return sorted({m.group(1) for e in errors or () for m in _STATUS_ALARM.finditer(e)})
+
+
+def unhealthy(endpoint, error, hint=""):
+    """The health entry of an endpoint that did not answer the health read."""
+    return dict(endpoint=endpoint, health=False, took="", error=error, hint=hint, alarms=[], quorate=False)
+
+
 def normalize_health(raw):
-    return dict(endpoint=raw.get("endpoint", ""), health=bool(raw.get("health")), took=raw.get("took", ""),
-                error=raw.get("error", ""), hint="")
+    """One entry of `endpoint health -w json`, plus `alarms` and `quorate`.
+
+    `quorate`: the member served a linearizable read, so it is part of a cluster that has quorum and a leader,
+    whatever alarms are raised (a NOSPACE cluster is not a lost one: etcd still serves reads, snapshots,
+    compaction, defrag and `alarm disarm` there).
+    """
+    error = raw.get("error", "")
+    alarms = health_alarms(error)
+    health = bool(raw.get("health"))
+    return dict(endpoint=raw.get("endpoint", ""), health=health, took=raw.get("took", ""),
+                error=error, hint="", alarms=alarms, quorate=health or bool(alarms))
 
 
 def normalize_snapshot_status(raw):
@@ -358,7 +393,7 @@ class EtcdClient:
         """Health of each endpoint, answering or not (etcdctl exits 1 when one is unhealthy), in their order."""
         refused = self.refused_endpoints(endpoints)
         ask = [e for e in endpoints if e not in refused]
-        healths = {e: dict(endpoint=e, health=False, took="", error=why, hint="") for e, why in refused.items()}
+        healths = {e: unhealthy(e, why) for e, why in refused.items()}
         if ask:
             for health in self._endpoint_health(ask):
                 healths[health["endpoint"]] = health
@@ -367,7 +402,7 @@ class EtcdClient:
     def _endpoint_health(self, endpoints):
         rc, out, err = self.run("etcdctl", ["endpoint", "health", "-w", "json"], endpoints=endpoints, check=False)
         if not out.strip():
-            return [dict(endpoint=e, health=False, took="", error=err.strip(), hint=fix_hint(err)) for e in endpoints]
+            return [unhealthy(e, err.strip(), fix_hint(err)) for e in endpoints]
         causes = dial_errors(err)
         healths = [normalize_health(h) for h in parse_json(out, "etcdctl endpoint health")]
         for health in healths:

@@ -8,10 +8,24 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdError
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdError, unhealthy
 
 # Status fields copied onto each member, with their value when the member did not answer.
 MEMBER_STATUS = dict(revision=0, raft_term=0, raft_index=0, db_size=0, version="", errors=())
+
+# What an operator does about each alarm; a cluster with one still has quorum (etcd's maintenance guide).
+ALARM_FIXES = dict(
+    NOSPACE="the backend reached its quota (ETCD_QUOTA_BACKEND_BYTES) and etcd takes no writes: compact the "
+            "history (etcdctl compact REVISION), defragment each member (etcdctl defrag), then etcdctl alarm disarm; "
+            "or raise the quota (a rolling restart). backup.yml still takes a snapshot first.",
+    CORRUPT="a member's data differs from the others': find it with etcdctl endpoint hashkv --cluster, replace "
+            "that member with replace_member.yml, then etcdctl alarm disarm.",
+)
+
+
+def alarm_fix(alarms):
+    """The fix for each alarm, as one text ('' without alarms)."""
+    return " ".join("%s: %s" % (a, ALARM_FIXES.get(a, "see etcdctl alarm list")) for a in alarms)
 
 
 def _member_list(client, endpoints):
@@ -58,21 +72,23 @@ def cluster_info(client, endpoints, expand=True, list_members=True):
     for member in members:
         status = by_id.get(member["id"], {})
         member["healthy"] = any(health.get(url, {}).get("health") for url in member["client_urls"])
+        member["quorate"] = any(health.get(url, {}).get("quorate") for url in member["client_urls"])
+        member["alarms"] = sorted({a for url in member["client_urls"] for a in health.get(url, {}).get("alarms", [])})
         for key, empty in MEMBER_STATUS.items():
             member[key] = status.get(key, empty)
 
     endpoints_out = []
     for url in probe:
         status = next((s for s in statuses if s["endpoint"] == url), {})
-        endpoints_out.append(dict(health.get(url, dict(endpoint=url, health=False, took="", error="", hint="")),
+        endpoints_out.append(dict(health.get(url, unhealthy(url, "")),
                                   status=status))
 
     if members:
         voters = [m for m in members if not m["is_learner"]]
-        n_voters, healthy_voters = len(voters), sum(1 for m in voters if m["healthy"])
+        n_voters, healthy_voters = len(voters), sum(1 for m in voters if m["quorate"])
     else:  # no member list (3.5+ without quorum): judge by the endpoints we were given
         n_voters = len(probe)
-        healthy_voters = sum(1 for url in probe if health.get(url, {}).get("health"))
+        healthy_voters = sum(1 for url in probe if health.get(url, {}).get("quorate"))
     needed = n_voters // 2 + 1
     # A member that lost its peers still calls itself leader until its election timeout runs out:
     # without a healthy majority there is no leader to report.
@@ -90,5 +106,7 @@ def cluster_info(client, endpoints, expand=True, list_members=True):
         cluster_id = statuses[0]["cluster_id"]
     server = next((s["version"] for s in statuses if s["version"]), "")
     versions = dict(client.versions(), server=server or None)
+    alarms = sorted({a for h in healths for a in h.get("alarms", [])} | {a for s in statuses for a in s.get("alarms", [])})
     return dict(cluster_id=format(cluster_id, "x"), members=members, member_list_error=list_error,
-                endpoints=endpoints_out, leader=leader, quorum=quorum, versions=versions)
+                endpoints=endpoints_out, leader=leader, quorum=quorum, versions=versions,
+                alarms=alarms, alarm_fix=alarm_fix(alarms))

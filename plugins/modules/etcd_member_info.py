@@ -66,14 +66,18 @@ cluster_id:
   type: str
   sample: 3fd0e328ba881aa9
 members:
-  description: The members, each with its health and status where its client URL answered.
+  description:
+    - The members, each with its health and status where its client URL answered.
+    - C(healthy) is etcdctl's word (false while an alarm is raised); C(quorate) says the member served a
+      linearizable read, so it is part of a cluster with quorum, whatever its C(alarms).
   returned: always
   type: list
   elements: dict
   sample:
     - {id: 10164140046384920816, id_hex: 8d0e4785301878f0, name: node1, peer_urls: [http://172.29.90.11:2380],
        client_urls: [http://172.29.90.11:2379], is_learner: false, started: true, healthy: true,
-       is_leader: true, revision: 4, raft_term: 2, raft_index: 14, db_size: 20480, version: 3.4.23}
+       quorate: true, alarms: [], is_leader: true, revision: 4, raft_term: 2, raft_index: 14, db_size: 20480,
+       version: 3.4.23}
 member_list_error:
   description:
     - Why the member list could not be read (etcd 3.5+ needs quorum for it); empty when it was read or not asked
@@ -84,13 +88,15 @@ endpoints:
   description:
     - Health and status per probed endpoint; C(error) says why an endpoint is unhealthy, and C(hint) what to do
       when that is a TLS or an etcd authentication error (empty otherwise).
+    - C(quorate) is true when the endpoint served a linearizable read (healthy, or unhealthy only because of
+      C(alarms) such as V(NOSPACE)); C(status.has_leader) when its status names a leader with no error but alarms.
   returned: always
   type: list
   elements: dict
   sample:
     - {endpoint: "http://172.29.90.11:2379", health: false, took: "2ms", error: "etcdserver: user name is empty",
        hint: "etcd authentication is on: set etcd_user and etcd_password (vault the password) to a user with the
-       root role.", status: {}}
+       root role.", alarms: [], quorate: false, status: {}}
 leader:
   description: The leader's ID (hex) and name; empty when there is none.
   returned: always
@@ -98,11 +104,22 @@ leader:
   sample: {id_hex: 8d0e4785301878f0, name: node1}
 quorum:
   description:
-    - C(voters) voting members, C(healthy_voters) of them healthy, C(needed) for a majority, and C(has_quorum).
+    - C(voters) voting members, C(healthy_voters) of them quorate (healthy, or unhealthy only because of an alarm),
+      C(needed) for a majority, and C(has_quorum).
     - C(has_quorum) also needs a leader.
   returned: always
   type: dict
   sample: {voters: 3, healthy_voters: 3, needed: 2, has_quorum: true}
+alarms:
+  description: The alarms raised in the cluster (V(NOSPACE), V(CORRUPT)), as the probed members report them.
+  returned: always
+  type: list
+  elements: str
+  sample: [NOSPACE]
+alarm_fix:
+  description: What to do about each of O(alarms) (empty without alarms).
+  returned: always
+  type: str
 versions:
   description: Versions of the tools on the host (C(etcdctl), C(etcdutl); null when absent) and of the server.
   returned: always

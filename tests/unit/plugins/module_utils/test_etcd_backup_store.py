@@ -150,3 +150,50 @@ def test_local_runner_runs_a_real_process_with_the_environment():
                                                      environ_update={"ETCDCTL_ENDPOINTS": "http://x:2379"})
     assert (rc, out, err) == (3, "http://x:2379\n", "")
     assert store.LocalRunner.get_bin_path("sh") is not None
+
+
+# retention: one rule for the store, the bucket and the members' job (issue: etcd_backup_keep 0 emptied the store)
+N = [f"etcd-cluster-2026112{d}T000000Z-r{d}.db" for d in range(1, 6)]  # oldest first
+
+
+@pytest.mark.parametrize("names, keep, protect, kept, removed", [
+    (N, 3, (), N[:1:-1], N[1::-1]),                      # the newest 3 kept, newest first
+    (N, 0, (), N[::-1], []),                              # 0 keeps every one (it emptied the store before)
+    (N, 0, (N[0],), N[::-1], []),
+    (N, 10, (), N[::-1], []),                             # fewer than keep: nothing removed
+    ([], 1, (), [], []),
+    (N, 1, (N[0],), [N[4], N[0]], N[3:0:-1]),             # the one just taken is kept though a clock skew made
+    (N, 1, ("/store/" + N[0],), [N[4], N[0]], N[3:0:-1]),  # newer names (by file name, also from a path)
+    (["/s/" + n for n in N], 4, (), ["/s/" + n for n in N[:0:-1]], ["/s/" + N[0]]),  # paths, sorted by name
+    ([N[2], N[0], N[4], N[1], N[3]], 2, (), [N[4], N[3]], [N[2], N[1], N[0]]),        # any input order
+])
+def test_retention_table(names, keep, protect, kept, removed):
+    assert store.retention(names, keep, protect) == (kept, removed)
+
+
+@pytest.mark.parametrize("keep", [-1, -3, 1.5, True])
+def test_retention_refuses_a_negative_or_odd_count(keep):
+    with pytest.raises(ValueError, match="0 \\(keep every snapshot\\) or more"):
+        store.retention(N, keep)
+
+
+def test_the_job_with_keep_0_keeps_every_snapshot(etcd, tmp_path):
+    directory = tmp_path / "store"
+    directory.mkdir()
+    for name in N:
+        (directory / name).write_text("x")
+    result = store.run_job(config(tmp_path, keep=0), client=etcd.client, now=NOW)
+    assert result["removed"] == [] and result["kept"] == len(N) + 1
+    assert os.path.exists(result["path"]) and set(N) <= set(os.listdir(directory))
+
+
+def test_the_job_never_prunes_the_snapshot_it_took(etcd, tmp_path):
+    """Older stored names from a clock that ran ahead sort newer than the one just taken: it stays."""
+    directory = tmp_path / "store"
+    directory.mkdir()
+    ahead = [f"etcd-cluster-2099010{d}T000000Z-r{d}.db" for d in range(1, 4)]
+    for name in ahead:
+        (directory / name).write_text("x")
+    result = store.run_job(config(tmp_path, keep=1), client=etcd.client, now=NOW)
+    assert os.path.exists(result["path"])
+    assert result["removed"] == ahead[1::-1]

@@ -8,7 +8,9 @@ from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import (
     EtcdError,
     etcd_argument_spec,
     fix_hint,
+    health_alarms,
     id_hex,
+    normalize_health,
     normalize_member,
     normalize_status,
 )
@@ -327,3 +329,34 @@ def test_member_list_is_not_asked_of_endpoints_that_all_refuse(client, real_tcp_
     with pytest.raises(EtcdError, match=r"no endpoint accepts a connection .*connection refused"):
         c.member_list([f"http://127.0.0.1:{closed_port}"])
     assert fake.argvs() == []
+
+
+# A cluster whose quota is full (NOSPACE) has quorum and a leader: etcdctl calls its members unhealthy, and a
+# recovery once took that for a lost cluster and rebuilt it from an older snapshot.
+@pytest.mark.parametrize("raw, health, alarms, quorate", [
+    ({"endpoint": "e", "health": True, "took": "1ms"}, True, [], True),
+    ({"endpoint": "e", "health": False, "error": "Active Alarm(s): NOSPACE "}, False, ["NOSPACE"], True),
+    ({"endpoint": "e", "health": False, "error": "Active Alarm(s): NOSPACE CORRUPT "}, False, ["CORRUPT", "NOSPACE"],
+     True),
+    ({"endpoint": "e", "health": False, "error": "context deadline exceeded"}, False, [], False),
+    ({"endpoint": "e", "health": False, "error": "etcdserver: user name is empty"}, False, [], False),
+    ({"endpoint": "e", "health": False, "error": "failed: Active Alarm(s): NOSPACE"}, False, [], False),
+])
+def test_health_alarms_and_quorate(raw, health, alarms, quorate):
+    h = normalize_health(raw)
+    assert (h["health"], h["alarms"], h["quorate"]) == (health, alarms, quorate)
+    assert health_alarms(raw.get("error", "")) == alarms
+
+
+@pytest.mark.parametrize("leader, errors, alarms, has_leader", [
+    (7, [], [], True),
+    (7, ["memberID:8211f1d0f64f3269 alarm:NOSPACE "], ["NOSPACE"], True),
+    (7, ["memberID:1 alarm:NOSPACE ", "memberID:2 alarm:NOSPACE "], ["NOSPACE"], True),
+    (0, ["etcdserver: no leader"], [], False),
+    (0, ["etcdserver: no leader", "memberID:1 alarm:NOSPACE "], ["NOSPACE"], False),
+    (7, ["etcdserver: some other error"], [], False),
+])
+def test_status_alarms_and_leader(leader, errors, alarms, has_leader):
+    status = {"header": {"cluster_id": 5, "member_id": 7, "revision": 9}, "leader": leader, "errors": errors}
+    s = normalize_status({"Endpoint": "http://a:2379", "Status": status})
+    assert s["alarms"] == alarms and s["has_leader"] is has_leader
