@@ -52,8 +52,9 @@ def snapshots_beyond(names, keep, protect=None):
     try:
         return retention(list(names or []), int(keep), protect or [])[1]
     except (TypeError, ValueError) as exc:
-        raise AnsibleFilterError("snapshots_beyond: %s. Fix: set etcd_backup_keep / etcd_backup_s3_keep / "
-                                 "etcd_backup_schedule_keep to 0 (keep every snapshot) or a positive number." % exc)
+        raise AnsibleFilterError(
+            "snapshots_beyond: %s. Fix: set etcd_backup_keep / etcd_backup_s3_keep / etcd_backup_schedule_keep to 0 "
+            "(keep every snapshot) or a positive number." % exc) from exc
 
 
 class FilterModule:

@@ -106,7 +106,7 @@ def cluster_info(client, endpoints, expand=True, list_members=True):
         cluster_id = statuses[0]["cluster_id"]
     server = next((s["version"] for s in statuses if s["version"]), "")
     versions = dict(client.versions(), server=server or None)
-    alarms = sorted({a for h in healths for a in h.get("alarms", [])} | {a for s in statuses for a in s.get("alarms", [])})
+    alarms = sorted({a for entry in healths + statuses for a in entry.get("alarms", [])})
     return dict(cluster_id=format(cluster_id, "x"), members=members, member_list_error=list_error,
                 endpoints=endpoints_out, leader=leader, quorum=quorum, versions=versions,
                 alarms=alarms, alarm_fix=alarm_fix(alarms))

@@ -1,5 +1,4 @@
 import pytest
-
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.etcd_ops.etcd.plugins.filter.snapshot_retention import snapshots_beyond
