@@ -17,7 +17,7 @@ MEMBER_STATUS = dict(revision=0, raft_term=0, raft_index=0, db_size=0, version="
 ALARM_FIXES = dict(
     NOSPACE="the backend reached its quota (ETCD_QUOTA_BACKEND_BYTES) and etcd takes no writes: compact the "
             "history (etcdctl compact REVISION), defragment each member (etcdctl defrag), then etcdctl alarm disarm; "
-            "or raise the quota (a rolling restart). backup.yml still takes a snapshot first.",
+            "or raise the quota (a rolling restart). Take a snapshot first: backup.yml works under NOSPACE.",
     CORRUPT="a member's data differs from the others': find it with etcdctl endpoint hashkv --cluster, replace "
             "that member with replace_member.yml, then etcdctl alarm disarm.",
 )

@@ -1,5 +1,7 @@
 """etcd_member_info on recorded output of a healthy cluster and of one that lost quorum."""
 
+import json
+
 from ansible_collections.etcd_ops.etcd.plugins.modules import etcd_member_info
 
 
@@ -74,3 +76,36 @@ def test_list_members_false_needs_cluster_false(fake_etcd, run_module):
     result = run_module(etcd_member_info, {"list_members": False})
     assert result["failed"] and "Fix: set cluster=false" in result["msg"]
     assert fake.argvs() == []
+
+
+def test_a_full_quota_is_an_alarm_not_a_lost_quorum(fake_etcd, run_module, recorded, version):
+    """Recorded on the lab with a 1 MiB quota filled (NOSPACE): etcd 3.5's health read fails with "Active Alarm(s):
+    NOSPACE", 3.4's does not, and both name the alarm in the status. The cluster has quorum and a leader."""
+    fake = fake_etcd().on("version", recorded(version, "version.txt"))
+    fake.on("member list -w json", recorded(version, "member_list.json"))
+    fake.on("endpoint status -w json", recorded(version, "nospace_endpoint_status.json"))
+    health = recorded(version, "nospace_endpoint_health.json")
+    fake.on("endpoint health -w json", health, rc=1 if '"health":false' in health else 0)
+    result = run_module(etcd_member_info, {})
+    assert result["quorum"] == {"voters": 3, "healthy_voters": 3, "needed": 2, "has_quorum": True}
+    assert result["alarms"] == ["NOSPACE"] and "etcdctl alarm disarm" in result["alarm_fix"]
+    assert all(m["quorate"] for m in result["members"]) and result["leader"]
+    assert all(e["quorate"] and e["status"]["has_leader"] and e["status"]["alarms"] == ["NOSPACE"]
+               for e in result["endpoints"])
+    if version.startswith("3.4."):
+        assert all(m["healthy"] and m["alarms"] == [] for m in result["members"])
+    else:
+        assert not any(m["healthy"] for m in result["members"])
+        assert all(m["alarms"] == ["NOSPACE"] for m in result["members"])
+
+
+def test_a_probe_of_one_member_under_nospace(fake_etcd, run_module, recorded, version):
+    """The roles' per-member probe (cluster=false, list_members=false): quorate with the alarm, for both versions."""
+    fake = fake_etcd().on("version", recorded(version, "version.txt"))
+    statuses = json.loads(recorded(version, "nospace_endpoint_status.json"))
+    healths = json.loads(recorded(version, "nospace_endpoint_health.json"))
+    one = "http://172.29.90.11:2379"
+    fake.on("endpoint status -w json", json.dumps([s for s in statuses if s["Endpoint"] == one]))
+    fake.on("endpoint health -w json", json.dumps([h for h in healths if h["endpoint"] == one]))
+    result = run_module(etcd_member_info, {"endpoints": [one], "cluster": False, "list_members": False})
+    assert result["endpoints"][0]["quorate"] and result["alarms"] == ["NOSPACE"]
