@@ -97,6 +97,25 @@ def test_retention_keeps_the_newest_and_nothing_else_is_touched(store):
     assert all(path.exists() for path in foreign)
 
 
+def test_keep_0_keeps_every_snapshot_and_a_negative_count_is_refused(store):
+    """etcd_backup_keep 0 means every snapshot, as etcd_backup_s3_keep 0 does (it emptied the store before)."""
+    before = snapshots(store)
+    proc = backup(store, "-e", "etcd_backup_keep=0")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    after = snapshots(store)
+    assert set(before) < set(after) and len(after) == len(before) + 1
+    assert f"store:    {len(after)} snapshot(s) kept (etcd_backup_keep 0)" in lab.flat(proc.stdout)
+    listing = sorted(p.name for p in store.iterdir())
+    nodes = {n: lab.fingerprint(n) for n in lab.NODES}
+    proc = backup(store, "-e", "etcd_backup_keep=-1")
+    out = lab.flat(proc.stdout)
+    assert proc.returncode != 0 and "etcd_backup_keep=-1: a retention count is the number of newest" in out, out[-2000:]
+    assert "Nothing was changed. Fix: set it to 0 or a positive number." in out
+    assert sorted(p.name for p in store.iterdir()) == listing
+    assert {n: lab.fingerprint(n) for n in lab.NODES} == nodes
+    lab.record_refusal("backup.yml", proc, "a negative retention count (etcd_backup_keep=-1)")
+
+
 def test_check_mode_writes_nothing(store):
     listing = sorted(p.name for p in store.iterdir())
     proc = backup(store, "--check")

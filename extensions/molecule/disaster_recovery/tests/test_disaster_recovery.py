@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,41 @@ def test_a_healthy_cluster_is_refused(store):
     refused(proc, before, "The cluster has quorum: 3 of 3 voting members are healthy",
             "This is not a disaster, and nothing was changed.", "replace_member.yml -e node=NAME",
             "etcd_force_recovery=true")
+
+
+def test_a_full_quota_is_not_a_disaster(store, tmp_path):
+    """A quorate cluster with the NOSPACE alarm raised: etcd 3.5 calls every member unhealthy. Recovery once took
+    that for a lost quorum and rebuilt the cluster from the older snapshot; it must refuse and name the alarm,
+    and backup.yml must save the data it holds."""
+    node1 = lab.node("node1")
+    for name in lab.NODES:
+        lab.node(name).check_output("echo ETCD_QUOTA_BACKEND_BYTES=1048576 >> /data/etcd.env"
+                                    " && systemctl restart --no-block etcd.service")
+    try:
+        lab.wait_healthy()
+        node1.check_output("head -c 300000 /dev/zero | tr '\\0' x > /var/tmp/fill; for i in $(seq 8); do"
+                           " etcdctl put /fill/k$i < /var/tmp/fill >/dev/null 2>&1 || true; done; rm -f /var/tmp/fill")
+        assert "alarm:NOSPACE" in node1.check_output("etcdctl alarm list")
+        before = fingerprints()
+        proc = recover(store)
+        refused(proc, before, "The cluster has quorum: 3 of 3 voting members are serving", "Alarm raised: NOSPACE.",
+                "rebuilding it from a snapshot would lose every write since that snapshot",
+                "etcdctl alarm disarm", "This is not a disaster, and nothing was changed.")
+        proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={tmp_path}")
+        out = lab.flat(proc.stdout)
+        assert proc.returncode == 0, out[-3000:]
+        assert "ALARM:    NOSPACE raised in the cluster; this snapshot holds its data." in out
+        [snap] = sorted(tmp_path.glob("*.db"))
+        assert json.loads(Path(f"{snap}.json").read_text())["keys"] > KEYS
+    finally:
+        for name in lab.NODES:
+            lab.node(name).run("sed -i '/^ETCD_QUOTA_BACKEND_BYTES=/d' /data/etcd.env"
+                               " && systemctl restart --no-block etcd.service")
+        for _ in range(30):
+            if node1.run("etcdctl alarm disarm && etcdctl del --prefix /fill/").rc == 0:
+                break
+            time.sleep(1)
+        lab.wait_healthy()
 
 
 def test_an_empty_store_is_refused(tmp_path):
