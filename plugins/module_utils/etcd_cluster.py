@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdError, unhealthy
 
@@ -110,3 +111,46 @@ def cluster_info(client, endpoints, expand=True, list_members=True):
     return dict(cluster_id=format(cluster_id, "x"), members=members, member_list_error=list_error,
                 endpoints=endpoints_out, leader=leader, quorum=quorum, versions=versions,
                 alarms=alarms, alarm_fix=alarm_fix(alarms))
+
+
+def parse_initial_cluster(text):
+    """ETCD_INITIAL_CLUSTER ("n1=http://a:2380,n1=http://b:2380,n2=...") as [(name, peer_url)], in order.
+
+    An entry without "=" is skipped: etcd itself refuses such a file, and this reads files only to find members.
+    """
+    pairs = []
+    for entry in (text or "").split(","):
+        name, sep, url = entry.strip().partition("=")
+        if sep and name.strip() and url.strip():
+            pairs.append((name.strip(), url.strip()))
+    return pairs
+
+
+def members_outside(initial_clusters, play_names, play_peer_urls):
+    """The members that the members' env files name but the play does not hold, as [{name, peer_urls}].
+
+    `initial_clusters`: each play member's ETCD_INITIAL_CLUSTER text; `play_names`, `play_peer_urls`: the play
+    members' names and peer URLs. A member named in a file counts as in the play when its name or one of its peer
+    URLs is a play member's (a machine rebuilt at a new address keeps its name; a renamed one keeps its URL).
+    Sorted by name.
+    """
+    names, urls = set(play_names), set(play_peer_urls)
+    outside = {}
+    for text in initial_clusters:
+        for name, url in parse_initial_cluster(text):
+            if name in names or url in urls:
+                continue
+            peer_urls = outside.setdefault(name, [])
+            if url not in peer_urls:
+                peer_urls.append(url)
+    return [dict(name=name, peer_urls=outside[name]) for name in sorted(outside)]
+
+
+def guess_client_url(peer_url, client_url):
+    """A client URL to ask a member known only by its peer URL: its host, with the scheme and port of `client_url`
+    (another member's: members of one cluster share their layout)."""
+    peer, like = urlsplit(peer_url), urlsplit(client_url)
+    host = peer.hostname or ""
+    if ":" in host:
+        host = "[%s]" % host
+    return "%s://%s%s" % (like.scheme or peer.scheme, host, (":%d" % like.port) if like.port else "")

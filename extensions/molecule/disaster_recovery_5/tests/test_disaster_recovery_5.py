@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lab" / "pylib"))
 import lab
@@ -31,6 +32,36 @@ def test_five_members_back_up(store):
     [snap] = store.glob("*.db")
     meta = json.loads(Path(f"{snap}.json").read_text())
     assert meta["keys"] == KEYS and sorted(meta["members"]) == list(NODES)
+
+
+def fingerprints():
+    return {n: {k: node(n).run(cmd).stdout for k, cmd in lab.FINGERPRINT.items()} for n in NODES}
+
+
+def test_a_play_of_two_lost_members_beside_three_that_serve_is_refused(store, tmp_path):
+    """The play names only the two members that lost their data; the other three still have quorum. A rebuild of
+    the two would make a second cluster: the members the env files name outside the play are asked, and refused."""
+    for name in ("node4", "node5"):
+        node(name).check_output("systemctl stop etcd.service && rm -rf /data/etcd.data")
+    data = yaml.safe_load(INVENTORY.read_text())
+    hosts = data["all"]["children"]["etcd"]["hosts"]
+    for name in ("node1", "node2", "node3"):
+        del hosts[name]
+    two = tmp_path / "two.yml"
+    two.write_text(yaml.safe_dump(data))
+    before = fingerprints()
+    for extra in ([], ["-e", "etcd_recovery_gone_members=node1,node2,node3"]):
+        proc = lab.playbook("disaster_recovery", two, "-e", f"etcd_backup_dir={store}", *extra)
+        out = lab.flat(proc.stdout)
+        assert proc.returncode != 0, out[-3000:]
+        assert "name members that this play leaves out" in out, out[-3000:]
+        for name in ("node1", "node2", "node3"):
+            assert f"{name} http://172.29.90.{10 + int(name[-1])}:2380: etcd answers at" in out, out[-3000:]
+        assert "with a leader" in out and "would make a second cluster" in out
+        assert "node1, node2, node3 still run etcd" in out and "replace_member.yml -e node=NAME" in out
+        assert fingerprints() == before
+        lab.record_refusal("disaster_recovery.yml", proc, "the play holds 2 of 5 members, 3 still serve" +
+                           (" (named gone)" if extra else ""), nodes=5)
 
 
 def test_three_of_five_lose_their_data_and_the_cluster_is_rebuilt(store, tmp_path):

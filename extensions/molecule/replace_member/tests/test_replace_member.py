@@ -99,6 +99,31 @@ def test_a_wiped_member_check_mode_shows_the_plan_and_changes_nothing():
     assert state()[1] == before[1]
 
 
+def test_a_node_that_answers_as_another_cluster_is_refused():
+    """node1 (wiped) runs a stray etcd that bootstrapped a cluster of its own at node1's address: it is no lost
+    member of this cluster, and replacing it would wipe that other cluster's member."""
+    node1 = lab.node("node1")
+    node1.check_output(
+        "install -d -o etcd -m 0700 /var/lib/stray-etcd && systemd-run --unit stray-etcd -p User=etcd etcd --name node1"
+        " --data-dir /var/lib/stray-etcd --listen-client-urls http://172.29.90.11:2379,http://127.0.0.1:2379"
+        " --advertise-client-urls http://172.29.90.11:2379 --listen-peer-urls http://172.29.90.11:2380"
+        " --initial-advertise-peer-urls http://172.29.90.11:2380 --initial-cluster node1=http://172.29.90.11:2380"
+        " --initial-cluster-token stray")
+    try:
+        lab.wait_healthy([node1])
+        before = state()
+        proc = replace("-e", "node=node1")
+        out = lab.flat(proc.stdout)
+        assert proc.returncode != 0, out[-3000:]
+        assert "node1 answers at http://172.29.90.11:2379 as a member of cluster" in out, out[-3000:]
+        assert "replacing it would wipe a member of another cluster. Nothing was changed." in out
+        unchanged(before, proc)
+        assert state()[1] == before[1]
+        lab.record_refusal("replace_member.yml", proc, "the node answers as a member of another cluster")
+    finally:
+        node1.run("systemctl stop stray-etcd; rm -rf /var/lib/stray-etcd")
+
+
 def test_a_wiped_member_is_replaced(tmp_path):
     report = tmp_path / "report.json"
     proc = replace("-e", "node=node1", "-e", f"etcd_report_file={report}")
