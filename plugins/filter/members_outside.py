@@ -39,7 +39,9 @@ options:
 EXAMPLES = r"""
 - name: The members outside the play
   ansible.builtin.debug:
-    msg: "{{ ['n1=http://a:2380,n4=http://d:2380'] | etcd_ops.etcd.members_outside(['n1'], ['http://a:2380'], 'http://a:2379') }}"
+    msg: >-
+      {{ ['n1=http://a:2380,n4=http://d:2380']
+         | etcd_ops.etcd.members_outside(['n1'], ['http://a:2380'], 'http://a:2379') }}
 """
 
 RETURN = r"""

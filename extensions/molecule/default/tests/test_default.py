@@ -180,3 +180,50 @@ def test_changed_setting_restarts_members_one_at_a_time():
         back = lab.playbook("deploy")
     assert back.returncode == 0, back.stdout[-3000:]
     assert "3 of 3 members healthy" in back.stdout
+
+
+def test_a_running_cluster_whose_env_names_another_data_dir_keeps_its_data():
+    """The env files name /srv/etcd-data, not the default. deploy.yml with no variable once rewrote them with
+    /data/etcd.data and ETCD_INITIAL_CLUSTER_STATE=new: the members came back as a new, empty cluster. Now the env
+    file's data dir is kept, and an inventory that names another one is refused."""
+    node1 = lab.node("node1")
+    node1.check_output("for i in $(seq 51); do etcdctl put /srv-test/k$i v$i >/dev/null; done")
+    cluster_id = json.loads(node1.check_output("etcdctl endpoint status -w json"))[0]["Status"]["header"]["cluster_id"]
+    for name in MEMBERS:
+        lab.etcd(name, "stop")
+    for name in MEMBERS:
+        lab.node(name).check_output(
+            "mkdir -p /srv && mv /data/etcd.data /srv/etcd-data"
+            " && sed -i 's|^ETCD_DATA_DIR=.*|ETCD_DATA_DIR=/srv/etcd-data|' /data/etcd.env"
+            " && systemctl start --no-block etcd.service")
+    lab.wait_healthy()
+    try:
+        proc = lab.playbook("deploy")
+        out = lab.flat(proc.stdout)
+        assert proc.returncode == 0, out[-3000:]
+        assert "3 of 3 members healthy" in out
+        for name in MEMBERS:
+            node = lab.node(name)
+            assert "ETCD_DATA_DIR=/srv/etcd-data\n" in node.file("/data/etcd.env").content_string
+            assert node.run("test -e /data/etcd.data/member").rc != 0, name
+            got = node.check_output("etcdctl get /srv-test/ --prefix --keys-only --consistency=s -w json")
+            assert json.loads(got)["count"] == 51, name
+            status = json.loads(node.check_output("etcdctl endpoint status -w json"))[0]["Status"]
+            assert status["header"]["cluster_id"] == cluster_id, name
+        before = {n: lab.fingerprint(n) for n in MEMBERS}
+        proc = lab.playbook("deploy", lab.INVENTORY, "-e", "etcd_data_dir=/data/etcd.data")
+        out = lab.flat(proc.stdout)
+        assert proc.returncode != 0, out[-3000:]
+        assert "node1 runs etcd with ETCD_DATA_DIR=/srv/etcd-data in /data/etcd.env, but etcd_data_dir is" \
+               " /data/etcd.data." in out, out[-3000:]
+        assert "Deploy does not move a member's data" in out and "Nothing was changed on any member." in out
+        assert {n: lab.fingerprint(n) for n in MEMBERS} == before
+        lab.record_refusal("deploy.yml", proc, "a running member whose env file names another data dir than -e")
+    finally:
+        for name in MEMBERS:
+            lab.etcd(name, "stop")
+        for name in MEMBERS:
+            lab.node(name).run("mv /srv/etcd-data /data/etcd.data"
+                               " && sed -i 's|^ETCD_DATA_DIR=.*|ETCD_DATA_DIR=/data/etcd.data|' /data/etcd.env"
+                               " && systemctl start --no-block etcd.service")
+        lab.wait_healthy()

@@ -1,0 +1,45 @@
+# Copyright: etcd_ops.etcd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Private to etcd_ops.etcd: not a public API, may change without notice.
+"""Decisions the roles make from what they observed: pure functions, no I/O, unit-tested over tables of cases."""
+
+from __future__ import annotations
+
+# What deploy takes from a member's env file when the member already holds data: (setting, env variable).
+IDENTITY = (("name", "ETCD_NAME"), ("data_dir", "ETCD_DATA_DIR"), ("wal_dir", "ETCD_WAL_DIR"),
+            ("token", "ETCD_INITIAL_CLUSTER_TOKEN"))
+# The inventory variable behind each setting (a WAL dir is given in etcd_extra_env, if at all).
+VARIABLE = dict(name="etcd_name", data_dir="etcd_data_dir", token="etcd_cluster_token",
+                wal_dir="etcd_extra_env.ETCD_WAL_DIR")
+
+
+def _path(value):
+    value = (value or "").strip()
+    return value.rstrip("/") or value
+
+
+def deploy_identity(env, holds_data, running, given, defaults):
+    """Which name, data dir, WAL dir and token deploy writes for one member, and what it refuses.
+
+    env: the member's env file, parsed ({} when absent). holds_data: its data dir (the env file's, else the
+    default) has an initialised member dir. running: etcd.service is active. given: the settings the inventory or
+    -e set for this host ({setting: value}; a setting left to the role's default is absent). defaults: the role's
+    values for every setting. Returns dict(name, data_dir, wal_dir, token, keep, refusals): `keep` is true when
+    the member holds data or runs, and the env file's settings are then the truth: a new data dir would start an
+    empty cluster beside the data, and etcd ignores a new name or token once initialised. An inventory value that
+    differs from the env file's is then refused (refusals: [(setting, variable, given, env's)]).
+    """
+    keep = bool(env) and bool(holds_data or running)
+    out = dict(keep=keep, refusals=[])
+    for setting, variable in IDENTITY:
+        norm = _path if setting in ("data_dir", "wal_dir") else (lambda v: (v or "").strip())
+        want = norm(given[setting]) if given.get(setting) not in (None, "") else norm(defaults.get(setting, ""))
+        have = norm(env.get(variable, "")) if keep else ""
+        if keep and have:
+            if given.get(setting) not in (None, "") and want != have:
+                out["refusals"].append((setting, VARIABLE.get(setting, setting), want, have))
+            out[setting] = have
+        else:
+            out[setting] = want
+    return out

@@ -1,0 +1,48 @@
+"""The decisions of etcd_plan, one row per case (issue: deploy.yml on a running cluster whose env file named another
+data dir rewrote it with the default one and ETCD_INITIAL_CLUSTER_STATE=new: the members came back empty)."""
+
+import pytest
+
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import deploy_identity
+
+DEFAULTS = dict(name="node1", data_dir="/data/etcd.data", token="etcd-cluster")
+ENV = dict(ETCD_NAME="sl1", ETCD_DATA_DIR="/srv/etcd-data/", ETCD_WAL_DIR="/wal/etcd",
+           ETCD_INITIAL_CLUSTER_TOKEN="prod")
+KEPT = dict(name="sl1", data_dir="/srv/etcd-data", wal_dir="/wal/etcd", token="prod")
+FRESH = dict(name="node1", data_dir="/data/etcd.data", wal_dir="", token="etcd-cluster")
+
+
+@pytest.mark.parametrize("env, holds_data, running, given, expect, keep, refused", [
+    # the issue's case: the env file's data dir holds the data; nothing in the inventory -> the env file wins
+    (ENV, True, True, {}, KEPT, True, []),
+    (ENV, True, False, {}, KEPT, True, []),        # stopped, with data
+    (ENV, False, True, {}, KEPT, True, []),        # running, data elsewhere we could not see: still kept
+    # the inventory says the same: fine; says otherwise: refused, the env file's value stays the plan
+    (ENV, True, True, dict(data_dir="/srv/etcd-data"), KEPT, True, []),
+    (ENV, True, True, dict(data_dir="/data/etcd.data"), KEPT, True,
+     [("data_dir", "etcd_data_dir", "/data/etcd.data", "/srv/etcd-data")]),
+    (ENV, True, True, dict(name="node1", token="etcd-cluster"), KEPT, True,
+     [("name", "etcd_name", "node1", "sl1"), ("token", "etcd_cluster_token", "etcd-cluster", "prod")]),
+    # no data, not running: the inventory (or the defaults) decide, the env file is rewritten
+    (ENV, False, False, {}, FRESH, False, []),
+    (ENV, False, False, dict(data_dir="/x/"), dict(FRESH, data_dir="/x"), False, []),
+    ({}, False, False, {}, FRESH, False, []),
+    ({}, False, True, {}, FRESH, False, []),       # Debian's own etcd.service runs, no env file of ours
+    # an env file that names only some settings: the rest from the inventory or defaults
+    (dict(ETCD_NAME="sl1"), True, True, {}, dict(FRESH, name="sl1"), True, []),
+    (dict(ETCD_DATA_DIR="/srv/d"), True, True, dict(name="n9"), dict(FRESH, name="n9", data_dir="/srv/d"), True, []),
+    # an empty value given counts as not given
+    (ENV, True, True, dict(data_dir="", name=None), KEPT, True, []),
+])
+def test_deploy_identity(env, holds_data, running, given, expect, keep, refused):
+    got = deploy_identity(env, holds_data, running, given, DEFAULTS)
+    assert {k: got[k] for k in expect} == expect
+    assert got["keep"] is keep and got["refusals"] == refused
+
+
+def test_a_wal_dir_from_etcd_extra_env_must_match_the_env_files():
+    got = deploy_identity(ENV, True, True, dict(wal_dir="/other/wal"), DEFAULTS)
+    assert got["wal_dir"] == "/wal/etcd"
+    assert got["refusals"] == [("wal_dir", "etcd_extra_env.ETCD_WAL_DIR", "/other/wal", "/wal/etcd")]
+    assert deploy_identity(ENV, True, True, dict(wal_dir="/wal/etcd/"), DEFAULTS)["refusals"] == []
+    assert deploy_identity({}, False, False, dict(wal_dir="/w"), DEFAULTS)["wal_dir"] == "/w"
