@@ -104,7 +104,7 @@ def test_keep_0_keeps_every_snapshot_and_a_negative_count_is_refused(store):
     assert proc.returncode == 0, proc.stdout[-3000:]
     after = snapshots(store)
     assert set(before) < set(after) and len(after) == len(before) + 1
-    assert f"store:    {len(after)} snapshot(s) kept (etcd_backup_keep 0)" in lab.flat(proc.stdout)
+    assert f"store: {len(after)} snapshot(s) kept (etcd_backup_keep 0)" in lab.flat(proc.stdout)
     listing = sorted(p.name for p in store.iterdir())
     nodes = {n: lab.fingerprint(n) for n in lab.NODES}
     proc = backup(store, "-e", "etcd_backup_keep=-1")

@@ -120,7 +120,7 @@ def test_a_full_quota_is_not_a_disaster(store, tmp_path):
         proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={tmp_path}")
         out = lab.flat(proc.stdout)
         assert proc.returncode == 0, out[-3000:]
-        assert "ALARM:    NOSPACE raised in the cluster; this snapshot holds its data." in out
+        assert "ALARM: NOSPACE raised in the cluster; this snapshot holds its data." in out
         [snap] = sorted(tmp_path.glob("*.db"))
         assert json.loads(Path(f"{snap}.json").read_text())["keys"] > KEYS
     finally:
