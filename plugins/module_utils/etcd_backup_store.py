@@ -147,7 +147,9 @@ def run_job(config, client=None, now=None):
                     hash=snap["hash"], total_keys=snap["total_keys"], keys=snap["keys"],
                     etcd_version=snap["etcd_version"],
                     cluster_id=format(info["cluster_id"], "x"), cluster_token=cluster,
-                    members=[m["name"] for m in info["members"]], source_member=config.get("member", ""),
+                    members=[m["name"] for m in info["members"]],
+                    member_peer_urls={m["name"]: m["peer_urls"] for m in info["members"]},
+                    source_member=config.get("member", ""),
                     source_endpoint=endpoint, time=now.strftime("%Y-%m-%dT%H:%M:%SZ"), duration=snap["duration"])
         # the sidecars first: a snapshot under its final name always has both
         write_file(final + ".sha256", snapfile.sidecar_text(final, snap["sha256"]))

@@ -77,6 +77,7 @@ def test_a_verified_snapshot_under_its_final_name_with_sidecars(etcd, recorded, 
     assert meta["revision"] == status["revision"] and meta["total_keys"] == status["totalKey"]
     assert meta["keys"] == json.loads(recorded(version, "get_count.json"))["count"]
     assert sorted(meta["members"]) == sorted(m["name"] for m in members)
+    assert meta["member_peer_urls"] == {m["name"]: m["peerURLs"] for m in members}  # the cluster's identity
     assert meta["source_member"] == "node1" and meta["time"] == "2026-11-25T02:30:05Z"
     assert meta["cluster_id"] == format(json.loads(recorded(version, "member_list.json"))["header"]["cluster_id"], "x")
     assert result["path"] == str(directory / name) and result["kept"] == 1 and result["removed"] == []
