@@ -43,3 +43,34 @@ def deploy_identity(env, holds_data, running, given, defaults):
         else:
             out[setting] = want
     return out
+
+
+def snapshot_cluster(meta, play_members):
+    """Whether a snapshot is of the cluster the play restores: 'same', 'other' or 'unknown', with the reason.
+
+    meta: the snapshot's metadata ({} when it has none). play_members: [(name, [peer URLs])] of the play, from the
+    members' env files. A snapshot that records its members' peer URLs (member_peer_urls) is of this cluster when
+    one member has the same name and a peer URL in common with a play member: a cluster keeps its members across
+    a replacement at a new address, two clusters share none. An older snapshot records only the names (members):
+    it is of this cluster when a name is shared, and 'other' when none is. No metadata: 'unknown'.
+    """
+    play = {(name, url) for name, urls in play_members for url in urls}
+    names = sorted({name for name, _ in play_members})
+    recorded = meta.get("member_peer_urls")
+    if isinstance(recorded, dict) and recorded:
+        theirs = {(name, url) for name, urls in recorded.items() for url in urls or ()}
+        if theirs & play:
+            return dict(match="same", reason="")
+        return dict(match="other", reason="its members are %s; the play's are %s" % (
+            _pairs(theirs), _pairs(play)))
+    if meta.get("members"):
+        theirs = set(meta["members"]) - {""}
+        if theirs & set(names):
+            return dict(match="same", reason="it records member names only (made before peer URLs were recorded)")
+        return dict(match="other", reason="its members are %s; the play's are %s" % (
+            ", ".join(sorted(theirs)), ", ".join(names)))
+    return dict(match="unknown", reason="it has no metadata (.json) that names its cluster")
+
+
+def _pairs(pairs):
+    return ", ".join("%s=%s" % pair for pair in sorted(pairs)) or "none"

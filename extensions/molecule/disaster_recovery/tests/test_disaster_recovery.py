@@ -147,6 +147,29 @@ def test_a_missing_snapshot_is_refused(store, tmp_path):
     refused(proc, before, f"The snapshot {tmp_path}/nope.db does not exist", "Nothing was changed.")
 
 
+def test_a_snapshot_of_another_cluster_is_refused(store, tmp_path):
+    """Two inventories back up into one store, and their clusters share the token (etcd-cluster): the newest
+    snapshot there is the other cluster's. Its metadata names other members: refused, also when named."""
+    snap = snapshot(store)
+    other = tmp_path / "etcd-backups"
+    other.mkdir()
+    for ext in ("", ".sha256"):
+        shutil.copy(f"{snap}{ext}", other / f"{snap.name}{ext}")
+    meta = json.loads(Path(f"{snap}.json").read_text())
+    meta.update(cluster_id="1234abcd", members=["y1", "y2", "y3"],
+                member_peer_urls={f"y{i}": [f"http://10.0.1.{i}:2380"] for i in (1, 2, 3)})
+    (other / f"{snap.name}.json").write_text(json.dumps(meta))
+    before = fingerprints()
+    for args in ([], ["-e", f"etcd_snapshot={other / snap.name}"]):
+        proc = recover(other, *args)
+        refused(proc, before,
+                f"{other / snap.name} is a snapshot of another cluster (ID 1234abcd, token etcd-cluster):",
+                "its members are y1=http://10.0.1.1:2380, y2=http://10.0.1.2:2380, y3=http://10.0.1.3:2380;"
+                " the play's are node1=http://172.29.90.11:2380", "Nothing was changed.",
+                "-e etcd_recovery_snapshot_cluster=1234abcd")
+    assert sorted(p.name for p in other.iterdir()) == [snap.name, f"{snap.name}.json", f"{snap.name}.sha256"]
+
+
 def damaged(store, tmp_path, how, sidecar):
     snap = snapshot(store)
     data = bytearray(snap.read_bytes())

@@ -3,7 +3,7 @@ data dir rewrote it with the default one and ETCD_INITIAL_CLUSTER_STATE=new: the
 
 import pytest
 
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import deploy_identity
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import deploy_identity, snapshot_cluster
 
 DEFAULTS = dict(name="node1", data_dir="/data/etcd.data", token="etcd-cluster")
 ENV = dict(ETCD_NAME="sl1", ETCD_DATA_DIR="/srv/etcd-data/", ETCD_WAL_DIR="/wal/etcd",
@@ -46,3 +46,29 @@ def test_a_wal_dir_from_etcd_extra_env_must_match_the_env_files():
     assert got["refusals"] == [("wal_dir", "etcd_extra_env.ETCD_WAL_DIR", "/other/wal", "/wal/etcd")]
     assert deploy_identity(ENV, True, True, dict(wal_dir="/wal/etcd/"), DEFAULTS)["refusals"] == []
     assert deploy_identity({}, False, False, dict(wal_dir="/w"), DEFAULTS)["wal_dir"] == "/w"
+
+
+# A snapshot belongs to one cluster (issue: recovery restored another cluster's snapshot from a shared store)
+X = [("x1", ["http://10.0.0.1:2380"]), ("x2", ["http://10.0.0.2:2380"]), ("x3", ["http://10.0.0.3:2380"])]
+X_META = dict(cluster_id="aa", cluster_token="etcd-cluster", members=["x1", "x2", "x3"],
+              member_peer_urls={name: urls for name, urls in X})
+Y_META = dict(cluster_id="bb", cluster_token="etcd-cluster", members=["y1", "y2", "y3"],
+              member_peer_urls={f"y{i}": [f"http://10.0.1.{i}:2380"] for i in (1, 2, 3)})
+
+
+@pytest.mark.parametrize("meta, play, match", [
+    (X_META, X, "same"),
+    (Y_META, X, "other"),                                              # the issue's case: same token, other members
+    (X_META, [("x1", ["http://10.0.0.9:2380"])] + X[1:], "same"),      # x1 rebuilt at a new address
+    (X_META, [(n, [u.replace("10.0.0", "10.9.9") for u in urls]) for n, urls in X], "other"),  # all new machines
+    (X_META, [("n1", ["http://10.0.0.1:2380"])], "other"),             # same URL, another name: not the same member
+    (dict(members=["x1", "x2", "x3"]), X, "same"),                     # made before peer URLs were recorded
+    (dict(members=["y1", "y2", "y3"]), X, "other"),
+    (dict(members=[""]), X, "other"),
+    ({}, X, "unknown"),                                                # -e etcd_snapshot=a file without .json
+])
+def test_snapshot_cluster(meta, play, match):
+    got = snapshot_cluster(meta, play)
+    assert got["match"] == match
+    if match == "other":
+        assert got["reason"].startswith("its members are ")
