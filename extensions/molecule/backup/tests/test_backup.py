@@ -86,15 +86,23 @@ def test_retention_keeps_the_newest_and_nothing_else_is_touched(store):
     foreign = [store / "mine.db", store / "etcd-cluster-latest.db", store / "notes.txt"]
     for path in foreign:
         path.write_text("not a snapshot of ours")
-    before = snapshots(store)
+    # another cluster with the same token backs up into this store: an older snapshot of its, named as ours are
+    other = store / "etcd-cluster-20200101T000000Z-r7.db"
+    other.write_bytes(b"\0" * 1024)
+    Path(f"{other}.json").write_text(json.dumps(dict(cluster_id="1234abcd", cluster_token="etcd-cluster",
+                                                     members=["y1"], member_peer_urls={"y1": ["http://10.0.1.1:2380"]})))
+    foreign += [other, Path(f"{other}.json")]
+    before = [p for p in snapshots(store) if p != other]
     lab.wait_healthy()
     proc = backup(store, "-e", "etcd_backup_keep=2")
     assert proc.returncode == 0, proc.stdout[-3000:]
-    kept = snapshots(store)
+    kept = [p for p in snapshots(store) if p != other]
     assert len(kept) == 2 and kept[0] == before[-1] and kept[1] not in before
     for snap in before[:-1]:
         assert not any(Path(f"{snap}{ext}").exists() for ext in ("", ".sha256", ".json"))
     assert all(path.exists() for path in foreign)
+    other.unlink()
+    Path(f"{other}.json").unlink()
 
 
 def test_keep_0_keeps_every_snapshot_and_a_negative_count_is_refused(store):

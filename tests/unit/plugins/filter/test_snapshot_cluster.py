@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from ansible.errors import AnsibleFilterError
 
@@ -15,3 +17,23 @@ def test_the_play_as_the_role_passes_it():
 def test_names_and_urls_must_pair_up():
     with pytest.raises(AnsibleFilterError, match="2 names but 1 lists"):
         snapshot_cluster_filter(META, ["n1", "n2"], [["http://a:2380"]])
+
+
+def test_only_this_clusters_snapshots_are_counted(tmp_path):
+    """Two clusters with one token back up into one store: the other's snapshots are not this one's to prune."""
+    from ansible_collections.etcd_ops.etcd.plugins.filter.snapshots_of_cluster import snapshots_of_cluster
+    from ansible_collections.etcd_ops.etcd.plugins.lookup.snapshot_meta import LookupModule
+
+    other = dict(META, member_peer_urls={"y1": ["http://y:2380"]}, members=["y1"])
+    paths = []
+    for i, meta in enumerate([META, other, None, "not json", dict(members=["n1"])]):
+        path = tmp_path / f"etcd-cluster-2026112{i}T000000Z-r{i}.db"
+        if meta is not None:
+            (tmp_path / f"{path.name}.json").write_text(meta if isinstance(meta, str) else json.dumps(meta))
+        paths.append(str(path))
+    metas = LookupModule().run([paths])
+    assert metas[1]["members"] == ["y1"] and metas[2] == {} and metas[3] == {}
+    ours = snapshots_of_cluster(paths, metas, ["n1", "n2"], [["http://a:2380"], ["http://b:2380"]])
+    assert ours == [paths[0], paths[4]]  # not the other cluster's, nor those without metadata
+    with pytest.raises(AnsibleFilterError, match="5 paths but 4 metadata"):
+        snapshots_of_cluster(paths, metas[:4], ["n1"], [["http://a:2380"]])

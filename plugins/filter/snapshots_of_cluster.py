@@ -1,0 +1,68 @@
+# Copyright: etcd_ops.etcd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The snapshots of one cluster among a store's: what its retention may count and prune."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.etcd_ops.etcd.plugins.filter.snapshot_cluster import snapshot_cluster_filter
+
+DOCUMENTATION = r"""
+name: snapshots_of_cluster
+short_description: The snapshots of one cluster among a store's
+version_added: 0.1.0
+description:
+  - Keeps the snapshot paths whose metadata (from the P(etcd_ops.etcd.snapshot_meta#lookup) lookup, in the same
+    order) is of the cluster whose members are O(names) with O(peer_urls) (see
+    P(etcd_ops.etcd.snapshot_cluster#filter)). A snapshot without metadata, or of another cluster, is left out.
+options:
+  _input:
+    description: Snapshot paths.
+    type: list
+    elements: str
+    required: true
+  metas:
+    description: Each path's metadata, in the same order.
+    type: list
+    elements: dict
+    required: true
+  names:
+    description: The cluster's member names.
+    type: list
+    elements: str
+    required: true
+  peer_urls:
+    description: Each member's peer URLs, in the order of O(names).
+    type: list
+    elements: list
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: This cluster's snapshots
+  ansible.builtin.debug:
+    msg: >-
+      {{ paths | etcd_ops.etcd.snapshots_of_cluster(query('etcd_ops.etcd.snapshot_meta', paths), ['node1'],
+                                                    [['http://10.0.0.1:2380']]) }}
+"""
+
+RETURN = r"""
+_value:
+  description: The paths of this cluster's snapshots, in their order.
+  type: list
+  elements: str
+"""
+
+
+def snapshots_of_cluster(paths, metas, names, peer_urls):
+    paths, metas = list(paths or []), list(metas or [])
+    if len(paths) != len(metas):
+        raise AnsibleFilterError("snapshots_of_cluster: %d paths but %d metadata" % (len(paths), len(metas)))
+    return [path for path, meta in zip(paths, metas, strict=True)
+            if snapshot_cluster_filter(meta, names, peer_urls)["match"] == "same"]
+
+
+class FilterModule:
+    def filters(self):
+        return {"snapshots_of_cluster": snapshots_of_cluster}
