@@ -14,8 +14,8 @@ short_description: Whether a snapshot is of the cluster a recovery restores
 version_added: 0.1.0
 description:
   - Compares the members a snapshot's metadata records (C(member_peer_urls), else only C(members)) with the play's
-    members. V(same) when a member has the same name and a peer URL in common (older snapshots: the same name);
-    V(other) when none does; V(unknown) without metadata.
+    members. V(same) when a member has the same name and a peer URL in common (in older snapshots, which record
+    names only, the same name); V(other) when none does; V(unknown) without metadata.
 options:
   _input:
     description: The snapshot's metadata (its C(.json)), or an empty dict.

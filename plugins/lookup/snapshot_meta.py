@@ -4,10 +4,6 @@
 
 from __future__ import annotations
 
-import json
-
-from ansible.plugins.lookup import LookupBase
-
 DOCUMENTATION = r"""
 name: snapshot_meta
 short_description: The metadata of snapshots in the controller's store
@@ -35,6 +31,11 @@ _raw:
   type: list
   elements: dict
 """
+
+
+import json  # noqa: E402 (after the documentation, as ansible-test wants)
+
+from ansible.plugins.lookup import LookupBase  # noqa: E402
 
 
 def read_meta(path):

@@ -55,7 +55,7 @@ def snapshot_cluster(meta, play_members):
     it is of this cluster when a name is shared, and 'other' when none is. No metadata: 'unknown'.
     """
     play = {(name, url) for name, urls in play_members for url in urls}
-    names = sorted({name for name, _ in play_members})
+    names = sorted({member[0] for member in play_members})
     recorded = meta.get("member_peer_urls")
     if isinstance(recorded, dict) and recorded:
         theirs = {(name, url) for name, urls in recorded.items() for url in urls or ()}

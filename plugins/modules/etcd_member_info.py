@@ -117,7 +117,7 @@ alarms:
   elements: str
   sample: [NOSPACE]
 alarm_fix:
-  description: What to do about each of O(alarms) (empty without alarms).
+  description: What to do about each of RV(alarms) (empty without alarms).
   returned: always
   type: str
 versions:

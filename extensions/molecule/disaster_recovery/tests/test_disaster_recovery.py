@@ -130,7 +130,7 @@ def test_a_full_quota_is_not_a_disaster(store, tmp_path):
         for name in lab.NODES:
             lab.node(name).run("sed -i '/^ETCD_QUOTA_BACKEND_BYTES=/d' /data/etcd.env"
                                " && systemctl restart --no-block etcd.service")
-        for _ in range(30):
+        for _attempt in range(30):
             if node1.run("etcdctl alarm disarm && etcdctl del --prefix /fill/").rc == 0:
                 break
             time.sleep(1)

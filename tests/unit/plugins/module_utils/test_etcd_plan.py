@@ -51,7 +51,7 @@ def test_a_wal_dir_from_etcd_extra_env_must_match_the_env_files():
 # A snapshot belongs to one cluster (issue: recovery restored another cluster's snapshot from a shared store)
 X = [("x1", ["http://10.0.0.1:2380"]), ("x2", ["http://10.0.0.2:2380"]), ("x3", ["http://10.0.0.3:2380"])]
 X_META = dict(cluster_id="aa", cluster_token="etcd-cluster", members=["x1", "x2", "x3"],
-              member_peer_urls={name: urls for name, urls in X})
+              member_peer_urls=dict(X))
 Y_META = dict(cluster_id="bb", cluster_token="etcd-cluster", members=["y1", "y2", "y3"],
               member_peer_urls={f"y{i}": [f"http://10.0.1.{i}:2380"] for i in (1, 2, 3)})
 
