@@ -118,6 +118,7 @@ def test_keep_0_keeps_every_snapshot_and_a_negative_count_is_refused(store):
     proc = backup(store, "-e", "etcd_backup_keep=-1")
     out = lab.flat(proc.stdout)
     assert proc.returncode != 0 and "etcd_backup_keep=-1: a retention count is the number of newest" in out, out[-2000:]
+    assert "etcd_backup_s3_keep" not in out  # no bucket: its count (etcd_backup_keep's by default) is not in play
     assert "Nothing was changed. Fix: set it to 0 or a positive number." in out
     assert sorted(p.name for p in store.iterdir()) == listing
     assert {n: lab.fingerprint(n) for n in lab.NODES} == nodes
