@@ -1,11 +1,14 @@
 # The two commands of the README. Both set up what is missing first (Docker engine, venv, lab images).
-.PHONY: demo test faults bench lab-down
+.PHONY: demo test test-full faults bench lab-down
 
 demo:  ## start a 3-node lab, deploy etcd on it, write keys, show members and health
 	bash tests/lab/demo.sh
 
-test:  ## unit tests, ansible-test sanity, ansible-lint, molecule scenarios on etcd 3.4 and 3.5
+test:  ## unit tests, ansible-test sanity, ansible-lint, the core set of molecule scenarios on etcd 3.4 and 3.5
 	bash tests/run.sh
+
+test-full:  ## the same with every scenario on both etcd versions where it has run before, and the fault suite
+	bash tests/run.sh full
 
 faults:  ## only the fault suite (tests/fault) on etcd 3.5, then docs/reliability.md from its rows
 	bash tests/run.sh faults
