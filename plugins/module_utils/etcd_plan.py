@@ -6,6 +6,11 @@
 
 from __future__ import annotations
 
+import re
+
+# disaster_recovery.yml appends the UTC time of a recovery to the token (etcd_recovery_new_token): the same cluster
+_RECOVERY_STAMP = re.compile(r"-[0-9]{8}T[0-9]{6}Z$")
+
 # What deploy takes from a member's env file when the member already holds data: (setting, env variable).
 IDENTITY = (("name", "ETCD_NAME"), ("data_dir", "ETCD_DATA_DIR"), ("wal_dir", "ETCD_WAL_DIR"),
             ("token", "ETCD_INITIAL_CLUSTER_TOKEN"))
@@ -37,7 +42,10 @@ def deploy_identity(env, holds_data, running, given, defaults):
         want = norm(given[setting]) if given.get(setting) not in (None, "") else norm(defaults.get(setting, ""))
         have = norm(env.get(variable, "")) if keep else ""
         if keep and have:
-            if given.get(setting) not in (None, "") and want != have:
+            same = want == have
+            if setting == "token":
+                same = _RECOVERY_STAMP.sub("", want) == _RECOVERY_STAMP.sub("", have)
+            if given.get(setting) not in (None, "") and not same:
                 out["refusals"].append((setting, VARIABLE.get(setting, setting), want, have))
             out[setting] = have
         else:

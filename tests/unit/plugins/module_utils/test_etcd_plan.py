@@ -72,3 +72,12 @@ def test_snapshot_cluster(meta, play, match):
     assert got["match"] == match
     if match == "other":
         assert got["reason"].startswith("its members are ")
+
+
+def test_a_token_a_recovery_stamped_is_the_same_token():
+    """After disaster_recovery.yml the env file's token is etcd-cluster-<UTC time>: an inventory that names
+    etcd-cluster still names this cluster (the lab's tls scenario found deploy refusing it)."""
+    env = dict(ENV, ETCD_INITIAL_CLUSTER_TOKEN="etcd-cluster-20261203T112835Z")
+    got = deploy_identity(env, True, True, dict(token="etcd-cluster"), DEFAULTS)
+    assert got["refusals"] == [] and got["token"] == "etcd-cluster-20261203T112835Z"
+    assert deploy_identity(env, True, True, dict(token="other"), DEFAULTS)["refusals"][0][0] == "token"
