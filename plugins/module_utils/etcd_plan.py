@@ -82,3 +82,18 @@ def snapshot_cluster(meta, play_members):
 
 def _pairs(pairs):
     return ", ".join("%s=%s" % pair for pair in sorted(pairs)) or "none"
+
+
+def auth_user(user, deploy_auth):
+    """The etcd user deploy's own checks (health wait, summary) ask as: `user` (etcd_user) when given, else root
+    when deploy turns etcd auth on (etcd_deploy_auth makes root and lets etcd_user stay empty), else none ('')."""
+    user = (user or "").strip()
+    if user:
+        return user
+    return "root" if deploy_auth else ""
+
+
+def cluster_name(token):
+    """A cluster's name in file and dir names: its token without the UTC time disaster_recovery.yml appends to it
+    (the same cluster before and after a recovery), anything but letters, digits, _ . - made _."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", _RECOVERY_STAMP.sub("", token or ""))

@@ -3,7 +3,12 @@ data dir rewrote it with the default one and ETCD_INITIAL_CLUSTER_STATE=new: the
 
 import pytest
 
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import deploy_identity, snapshot_cluster
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import (
+    auth_user,
+    cluster_name,
+    deploy_identity,
+    snapshot_cluster,
+)
 
 DEFAULTS = dict(name="node1", data_dir="/data/etcd.data", token="etcd-cluster")
 ENV = dict(ETCD_NAME="sl1", ETCD_DATA_DIR="/srv/etcd-data/", ETCD_WAL_DIR="/wal/etcd",
@@ -81,3 +86,28 @@ def test_a_token_a_recovery_stamped_is_the_same_token():
     got = deploy_identity(env, True, True, dict(token="etcd-cluster"), DEFAULTS)
     assert got["refusals"] == [] and got["token"] == "etcd-cluster-20261203T112835Z"
     assert deploy_identity(env, True, True, dict(token="other"), DEFAULTS)["refusals"][0][0] == "token"
+
+
+@pytest.mark.parametrize("user, deploy_auth, expect", [
+    ("bob", False, "bob"),
+    ("bob", True, "bob"),        # etcd_user wins
+    ("", True, "root"),          # etcd_deploy_auth makes root; etcd_user may stay empty
+    ("  ", True, "root"),
+    (None, True, "root"),
+    ("", False, ""),             # no auth: no user
+    (None, False, ""),
+])
+def test_auth_user(user, deploy_auth, expect):
+    assert auth_user(user, deploy_auth) == expect
+
+
+@pytest.mark.parametrize("token, expect", [
+    ("etcd-cluster", "etcd-cluster"),
+    ("etcd-cluster-20261203T112835Z", "etcd-cluster"),         # after a recovery: the same name
+    ("etcd-cluster-20261203T112835Z-20261204T000000Z", "etcd-cluster-20261203T112835Z"),  # only the last one
+    ("prod/eu 1", "prod_eu_1"),
+    ("etcd-cluster-2026120T112835Z", "etcd-cluster-2026120T112835Z"),  # not a UTC stamp
+    ("", ""),
+])
+def test_cluster_name(token, expect):
+    assert cluster_name(token) == expect
