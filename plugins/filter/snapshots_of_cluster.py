@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.etcd_ops.etcd.plugins.filter.snapshot_cluster import snapshot_cluster_filter
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import snapshot_cluster
 
 DOCUMENTATION = r"""
 name: snapshots_of_cluster
@@ -56,11 +56,13 @@ _value:
 
 
 def snapshots_of_cluster(paths, metas, names, peer_urls):
-    paths, metas = list(paths or []), list(metas or [])
-    if len(paths) != len(metas):
-        raise AnsibleFilterError("snapshots_of_cluster: %d paths but %d metadata" % (len(paths), len(metas)))
+    paths, metas, names, peer_urls = list(paths or []), list(metas or []), list(names or []), list(peer_urls or [])
+    if len(paths) != len(metas) or len(names) != len(peer_urls):
+        raise AnsibleFilterError("snapshots_of_cluster: %d paths but %d metadata, %d names but %d lists of peer URLs"
+                                 % (len(paths), len(metas), len(names), len(peer_urls)))
+    members = list(zip(names, peer_urls, strict=True))
     return [path for path, meta in zip(paths, metas, strict=True)
-            if snapshot_cluster_filter(meta, names, peer_urls)["match"] == "same"]
+            if snapshot_cluster(dict(meta or {}), members)["match"] == "same"]
 
 
 class FilterModule:
