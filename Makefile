@@ -19,5 +19,8 @@ bench:  ## time the playbooks against bare scripts of the runbook's commands on 
 	bash tests/lab/setup.sh
 	.venv/bin/python bench/run.py $(ARGS)
 
-lab-down:  ## remove the lab containers and network
-	PATH=$(CURDIR)/.venv/bin:$$PATH molecule destroy -s default
+# Also forgets molecule's state of every scenario: a state that still says "created" would skip the next create.
+lab-down:  ## remove the lab containers and network, and molecule's state of them
+	PATH=$(CURDIR)/.venv/bin:$$PATH molecule reset --all
+	docker ps -aq --filter name='^etcd-ops-lab-' | xargs -r docker rm -f >/dev/null
+	docker network rm etcd-ops-lab >/dev/null 2>&1 || true

@@ -117,10 +117,12 @@ if wants molecule; then
     runs+=(modules:bookworm modules:trixie tls:trixie s3:trixie backup:bookworm replace_member:bookworm tls:bookworm
            deploy_refusals:bookworm runbook:bookworm faults:trixie)
   fi
+  # Each run gets a state directory of its own, empty: molecule's default one (~/.ansible/tmp) outlives the
+  # containers (setup.sh removes stale ones), and a state that says "created" skips the create step.
   for run in "${runs[@]}"; do
     scenario=${run%%:*} name=molecule-${run/:/-}
     ETCD_LAB_SUITE=${run#*:} PYTEST_ADDOPTS="--junitxml=$out/junit/$name.xml" \
-      check "$name" molecule test -s "$scenario"
+      MOLECULE_EPHEMERAL_DIRECTORY="$out/molecule/$name" check "$name" molecule test -s "$scenario"
     [ -f "$out/junit/$name.xml" ] && count_junit "$out/junit/$name.xml"
   done
   # docs/reliability.md: the table of every row the scenarios recorded (interruptions, node deaths, bad input)
@@ -130,7 +132,7 @@ fi
 
 if wants faults && ! wants molecule; then
   ETCD_LAB_SUITE=trixie PYTEST_ADDOPTS="--junitxml=$out/junit/molecule-faults-trixie.xml" \
-    check molecule-faults-trixie molecule test -s faults
+    MOLECULE_EPHEMERAL_DIRECTORY="$out/molecule/molecule-faults-trixie" check molecule-faults-trixie molecule test -s faults
   [ -f "$out/junit/molecule-faults-trixie.xml" ] && count_junit "$out/junit/molecule-faults-trixie.xml"
   check reliability-report python3 tests/fault/report.py
 fi
