@@ -33,18 +33,17 @@ _raw:
 """
 
 
-import json  # noqa: E402 (after the documentation, as ansible-test wants)
+from ansible.plugins.lookup import LookupBase  # noqa: E402 (after the documentation, as ansible-test wants)
 
-from ansible.plugins.lookup import LookupBase  # noqa: E402
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import meta_from_text  # noqa: E402
 
 
 def read_meta(path):
     try:
         with open(path + ".json", encoding="utf-8") as handle:
-            meta = json.load(handle)
-    except (OSError, ValueError):
+            return meta_from_text(handle.read())
+    except (OSError, UnicodeDecodeError):
         return {}
-    return meta if isinstance(meta, dict) else {}
 
 
 class LookupModule(LookupBase):

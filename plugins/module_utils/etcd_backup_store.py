@@ -46,6 +46,25 @@ def stored(directory, cluster):
     return sorted((n for n in os.listdir(directory) if pattern.match(n)), reverse=True)
 
 
+def meta_from_text(text):
+    """A snapshot's metadata (its .json sidecar's text) as a dict: {} when it is empty, not JSON or not an object."""
+    try:
+        meta = json.loads(text) if text else {}
+    except (TypeError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def bucket_metas(names, local, fetched):
+    """Each bucket snapshot's metadata, in the order of `names`: the store's .json (`local`, in the same order, {}
+    where the store has none) when it has one, else the text read from the bucket (`fetched`: name -> text of the
+    NAME.json object), else {} (a snapshot without metadata belongs to no known cluster)."""
+    names, local, fetched = list(names or []), list(local or []), dict(fetched or {})
+    if len(names) != len(local):
+        raise ValueError("%d names but %d local metadata" % (len(names), len(local)))
+    return [dict(mine) if mine else meta_from_text(fetched.get(name)) for name, mine in zip(names, local)]
+
+
 _STAMP = re.compile(r"-([0-9]{8}T[0-9]{6}Z)-r([0-9]+)\.db$")
 
 

@@ -199,6 +199,46 @@ def newest(s3):
     return snapshots_in_bucket(s3)[-1]
 
 
+OTHER = ("etcd-cluster-20200101T000000Z-r7.db", "etcd-cluster-20991231T000000Z-r7.db")  # an older and a newer one
+
+
+def test_another_cluster_s_snapshots_in_the_bucket_are_neither_pruned_nor_chosen(s3, store):
+    """Issue #21 (1): another cluster with the same token (etcd-cluster, deploy's default) backs up into the same
+    bucket and prefix. Its snapshots, one older and one newer than ours, are real snapshots with sidecars whose
+    metadata names other members. This cluster's retention (keep 2) counts and prunes only its own; recovery's
+    default choice from the bucket is the newest of its own, not the other's newer one (here it then stops at
+    "the cluster has quorum")."""
+    ours = newest(s3)
+    snapshot = body(s3, f"{PREFIX}{ours}")
+    meta = json.loads(body(s3, f"{PREFIX}{ours}.json"))
+    meta.update(cluster_id="c0ffee", members=["y1", "y2", "y3"],
+                member_peer_urls={f"y{i}": [f"http://10.99.0.{i}:2380"] for i in (1, 2, 3)})
+    for name in OTHER:
+        s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}{name}", Body=snapshot)
+        s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}{name}.json", Body=json.dumps(meta).encode())
+        s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}{name}.sha256", Body=f"{sha256(snapshot)}  {name}\n".encode())
+    try:
+        before = [n for n in snapshots_in_bucket(s3) if n not in OTHER]
+        proc = backup(store, "-e", "etcd_backup_s3_keep=2")
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        after = snapshots_in_bucket(s3)
+        assert all(f"{PREFIX}{name}{ext}" in objects(s3) for name in OTHER for ext in ("", ".json", ".sha256"))
+        mine = [n for n in after if n not in OTHER]
+        assert len(mine) == 2 and mine[0] == before[-1] and mine[1] not in before
+        assert "2 snapshot(s) kept there (etcd_backup_s3_keep 2)" in lab.flat(proc.stdout)
+
+        empty = store.parent / "empty-store"  # the store is lost: every snapshot's metadata comes from the bucket
+        fps = fingerprints()
+        out = refused(recover(empty), fps, "disaster_recovery.yml", "The cluster has quorum")
+        assert OTHER[1] not in out
+        assert store_listing(empty) == [mine[1], f"{mine[1]}.json", f"{mine[1]}.sha256"]
+        shutil.rmtree(empty)
+    finally:
+        for name in OTHER:
+            for ext in ("", ".json", ".sha256"):
+                s3.delete_object(Bucket=BUCKET, Key=f"{PREFIX}{name}{ext}")
+
+
 def test_the_controller_store_is_lost(store):
     shutil.rmtree(store)
 

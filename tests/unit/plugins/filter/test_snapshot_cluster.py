@@ -37,3 +37,29 @@ def test_only_this_clusters_snapshots_are_counted(tmp_path):
     assert ours == [paths[0], paths[4]]  # not the other cluster's, nor those without metadata
     with pytest.raises(AnsibleFilterError, match="5 paths but 4 metadata"):
         snapshots_of_cluster(paths, metas[:4], ["n1"], [["http://a:2380"]])
+
+
+def test_the_bucket_s_snapshots_of_this_cluster():
+    """A bucket shared by two clusters with one token: the store's metadata where it has the snapshot, the bucket's
+    .json object (as the s3_object getstr loop registered it) for the others; an unreadable one is nobody's."""
+    from ansible_collections.etcd_ops.etcd.plugins.filter.bucket_metas import bucket_metas
+    from ansible_collections.etcd_ops.etcd.plugins.filter.snapshots_of_cluster import snapshots_of_cluster
+
+    other = dict(META, member_peer_urls={"y1": ["http://y:2380"]}, members=["y1"])
+    names = [f"etcd-cluster-2026112{i}T000000Z-r{i}.db" for i in range(6)]
+    local = [META, {}, {}, {}, {}, {}]
+    fetched = [
+        dict(item=names[1], contents=json.dumps(META), changed=False),
+        dict(item=names[2], contents=json.dumps(other), changed=False),
+        dict(item=names[3], failed=True, msg="An error occurred (403) when calling the GetObject operation"),
+        dict(item=names[4], contents="[1, 2]", changed=False),
+    ]  # names[5]: no .json object, not read
+    metas = bucket_metas(names, local, fetched)
+    assert metas == [META, META, other, {}, {}, {}]
+    ours = snapshots_of_cluster(names, metas, ["n1", "n2"], [["http://a:2380"], ["http://b:2380"]])
+    assert ours == names[:2]
+    # the store's copy wins over the bucket's object of the same name; nothing read means every one from the store
+    assert bucket_metas(names[:1], [META], [dict(item=names[0], contents=json.dumps(other))]) == [META]
+    assert bucket_metas([], [], None) == []
+    with pytest.raises(AnsibleFilterError, match="2 names but 1 local metadata"):
+        bucket_metas(names[:2], [META])

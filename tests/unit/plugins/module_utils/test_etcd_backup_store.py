@@ -198,3 +198,11 @@ def test_the_job_never_prunes_the_snapshot_it_took(etcd, tmp_path):
     result = store.run_job(config(tmp_path, keep=1), client=etcd.client, now=NOW)
     assert os.path.exists(result["path"])
     assert result["removed"] == ahead[1::-1]
+
+
+@pytest.mark.parametrize("text, meta", [
+    ('{"cluster_id": "aa"}', {"cluster_id": "aa"}),
+    ("", {}), (None, {}), ("not json", {}), ("[1]", {}), ('"a"', {}), (b'{"a": 1}', {"a": 1}),
+])
+def test_metadata_from_a_sidecar_s_text(text, meta):
+    assert store.meta_from_text(text) == meta
