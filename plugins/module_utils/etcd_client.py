@@ -424,6 +424,9 @@ class EtcdClient:
                 continue
             try:
                 context = ssl.create_default_context(cafile=self.env.get("ETCDCTL_CACERT") or None)
+                # accept what etcd (Go) accepts: Python 3.13 turns on strict X.509 checks by default, which refuse
+                # a CA without keyUsage or a certificate without key identifiers (openssl req -x509 makes both)
+                context.verify_flags &= ~ssl.VERIFY_X509_STRICT
                 if self.env.get("ETCDCTL_CERT"):
                     context.load_cert_chain(self.env["ETCDCTL_CERT"], self.env.get("ETCDCTL_KEY") or None)
                 with socket.create_connection((url.hostname, url.port or 2379), timeout=timeout) as sock:

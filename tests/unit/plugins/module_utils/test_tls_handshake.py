@@ -116,3 +116,23 @@ def test_plain_http_and_a_closed_port_are_left_out(pki):
         port = closed.getsockname()[1]
     assert errors("http://127.0.0.1:%d" % port, ca_cert=pki["ca"]) == {}
     assert errors("https://127.0.0.1:%d" % port, ca_cert=pki["ca"]) == {}
+
+
+def test_a_ca_without_key_usage_is_accepted_under_python_3_13_defaults(pki, server, monkeypatch):
+    """Issue #21 (4): the test CA has no keyUsage extension and the certificates no key identifiers, which etcd
+    and etcdctl (Go) accept. Python 3.13's default context sets VERIFY_X509_STRICT, which rejects them ("CA cert
+    does not include key usage extension", "Missing Authority Key Identifier"); the handshake check must not name
+    that as the cause of a timeout. 3.13's default is simulated here."""
+    default = ssl.create_default_context
+
+    def strict(*args, **kwargs):
+        context = default(*args, **kwargs)
+        context.verify_flags |= ssl.VERIFY_X509_STRICT
+        return context
+
+    monkeypatch.setattr(ssl, "create_default_context", strict)
+    strict_context = strict(cafile=pki["ca"])
+    with socket.create_connection(("127.0.0.1", int(server.rsplit(":", 1)[1]))) as sock:
+        with pytest.raises(ssl.SSLCertVerificationError, match="certificate verify failed"):  # 3.13 unfixed
+            strict_context.wrap_socket(sock, server_hostname="127.0.0.1")
+    assert errors(server, ca_cert=pki["ca"], client_cert=pki["client"], client_key=pki["client_key"]) == {}
