@@ -115,7 +115,7 @@ if wants molecule; then
         disaster_recovery_5:trixie)
   if wants full; then
     runs+=(modules:bookworm modules:trixie tls:trixie s3:trixie backup:bookworm replace_member:bookworm tls:bookworm
-           deploy_refusals:bookworm runbook:bookworm faults:trixie)
+           deploy_refusals:bookworm runbook:bookworm runbook:trixie faults:trixie)
   fi
   # Each run gets a state directory of its own, empty: molecule's default one (~/.ansible/tmp) outlives the
   # containers (setup.sh removes stale ones), and a state that says "created" skips the create step.

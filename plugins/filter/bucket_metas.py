@@ -13,10 +13,10 @@ name: bucket_metas
 short_description: The metadata of snapshots in the bucket
 version_added: 0.1.0
 description:
-  - For each snapshot name in the bucket, its metadata (the C(.json) sidecar backup.yml wrote): the controller's
-    store's copy when O(local) has one for it, else the bucket's C(NAME.json) object's text as read by
-    C(amazon.aws.s3_object) (O(fetched), the registered loop results), else an empty dict (no metadata: the snapshot
-    belongs to no known cluster).
+  - For each snapshot name in the bucket, its metadata (the C(.json) sidecar backup.yml wrote), taken from the
+    controller's store's copy when O(local) has one for it, else from the bucket's C(NAME.json) object's text as
+    read by C(amazon.aws.s3_object) (O(fetched), the registered loop results), else an empty dict (a snapshot
+    without metadata belongs to no known cluster).
   - The result goes with the names to P(etcd_ops.etcd.snapshots_of_cluster#filter).
 options:
   _input:

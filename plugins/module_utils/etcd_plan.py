@@ -97,3 +97,30 @@ def cluster_name(token):
     """A cluster's name in file and dir names: its token without the UTC time disaster_recovery.yml appends to it
     (the same cluster before and after a recovery), anything but letters, digits, _ . - made _."""
     return re.sub(r"[^A-Za-z0-9_.-]", "_", _RECOVERY_STAMP.sub("", token or ""))
+
+
+def restart_kept(before, after):
+    """Whether a member restarted by a rolling restart came back as it was, before the next one restarts.
+
+    before, after: the member's `endpoint status` (etcd_member_info's endpoints[0].status) read just before the
+    restart and once it served again ({} when it did not answer). It must answer in the same cluster, as the
+    same member, with at least the revision it had: a member that came back as a new cluster (another data dir,
+    or INITIAL_CLUSTER_STATE=new over an empty one) or with less data stops the roll while the others still serve.
+    A member that did not answer before (its client URL or TLS changes with this run) is compared by what it
+    answers after only. Returns dict(ok, reason).
+    """
+    before, after = dict(before or {}), dict(after or {})
+    if not after.get("cluster_id"):
+        return dict(ok=False, reason="it does not answer with its status after the restart")
+    if not before.get("cluster_id"):
+        return dict(ok=True, reason="not compared: it did not answer before the restart")
+    if after["cluster_id"] != before["cluster_id"]:
+        return dict(ok=False, reason="it came back in another cluster (ID %x, was %x): it started a new cluster "
+                                     "instead of rejoining its own" % (after["cluster_id"], before["cluster_id"]))
+    if after.get("member_id") != before.get("member_id"):
+        return dict(ok=False, reason="it came back as another member (ID %x, was %x)" % (
+            after.get("member_id") or 0, before.get("member_id") or 0))
+    if int(after.get("revision") or 0) < int(before.get("revision") or 0):
+        return dict(ok=False, reason="its revision went back from %d to %d: it lost data" % (
+            before.get("revision") or 0, after.get("revision") or 0))
+    return dict(ok=True, reason="")

@@ -40,8 +40,9 @@ if ! docker info >/dev/null 2>&1; then
 fi
 log "docker engine $(docker version -f '{{.Server.Version}}')"
 
-# 2. Tools the lab needs on the host (zstd and age: the controller's tools for the bucket's encoded copies).
-apt_install debootstrap openssh-client zstd age
+# 2. Tools the lab needs on the host (zstd and age: the controller's tools for the bucket's encoded copies;
+#    openssl: the runbook scenario makes its CA the runbook's way).
+apt_install debootstrap openssh-client zstd age openssl
 
 # 3. The venv, rebuilt when the pinned requirements change.
 stamp=.venv/.requirements.sha256

@@ -182,6 +182,31 @@ def test_changed_setting_restarts_members_one_at_a_time():
     assert "3 of 3 members healthy" in back.stdout
 
 
+def test_a_setting_etcd_cannot_start_with_stops_the_rolling_restart_at_the_first_member():
+    """Issue #21 (6): each member of a rolling restart must be back, healthy and with its data, before the next
+    restarts. The restart was one task with throttle 1: when node1 failed to start, Ansible went on to restart
+    node2 and node3 with the same setting, and the whole cluster went down. Now the roll stops at node1, says
+    why (etcd's own words, from the journal), and node2 and node3 keep serving; deploy.yml with the setting
+    corrected brings node1 back."""
+    node2 = lab.node("node2")
+    before = {name: active_since(name) for name in MEMBERS}
+    try:
+        proc = lab.playbook("deploy", lab.INVENTORY, "-e", '{"etcd_extra_env": {"ETCD_HEARTBEAT_INTERVAL": "often"}}')
+        assert proc.returncode != 0, proc.stdout[-3000:]
+        out = lab.flat(proc.stdout)
+        assert "node1: etcd did not start again with its new settings" in out, out[-3000:]
+        assert "The rolling restart stopped here: not restarted, still serving with their data: node2, node3." in out
+        assert "Last journal lines of node1:" in out and "often" in out.split("Last journal lines of node1:")[1]
+        assert [active_since(name) for name in ("node2", "node3")] == [before["node2"], before["node3"]]
+        # node2 and node3 are two of three: the cluster still takes writes
+        node2.check_output(f"etcdctl --endpoints=http://{MEMBERS['node2']}:2379 put /roll/k v")
+    finally:
+        back = lab.playbook("deploy")
+    assert back.returncode == 0, back.stdout[-3000:]
+    assert "3 of 3 members healthy" in back.stdout
+    assert lab.node("node1").check_output("etcdctl get /roll/k --print-value-only") == "v"
+
+
 def test_a_running_cluster_whose_env_names_another_data_dir_keeps_its_data():
     """The env files name /srv/etcd-data, not the default. deploy.yml with no variable once rewrote them with
     /data/etcd.data and ETCD_INITIAL_CLUSTER_STATE=new: the members came back as a new, empty cluster. Now the env

@@ -1,5 +1,9 @@
 """The collection on a cluster set up by hand the runbook's way (not by deploy.yml), with the README's commands
-and only the variables the issues promise: etcd_backup_dir for backup.yml, node for replace_member.yml."""
+and only the variables the issues promise: etcd_backup_dir for backup.yml, node for replace_member.yml.
+
+The cluster runs TLS with a CA made by `openssl req -x509` (prepare.yml), which has no keyUsage extension: etcd
+accepts it, Python 3.13's ssl (the trixie suite's) does not. Issue #21 (4): recovery's health wait failed on
+such a cluster after it had switched the members; every check now talks to etcd through etcdctl."""
 
 import hashlib
 import json
@@ -8,12 +12,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lab" / "pylib"))
 import lab
 
 NAME = re.compile(r"^etcd-cluster-\d{8}T\d{6}Z-r\d+\.db$")
 KEYS = 20
+ETCDCTL = ("ETCDCTL_CACERT=/data/pki/ca.crt ETCDCTL_CERT=/data/pki/member.crt ETCDCTL_KEY=/data/pki/member.key "
+           "ETCDCTL_ENDPOINTS=https://127.0.0.1:2379 etcdctl")
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +29,19 @@ def store(tmp_path_factory):
 
 
 def keys_on(name):
-    out = lab.node(name).check_output("etcdctl get /runbook/ --prefix --keys-only")
+    out = lab.node(name).check_output(f"{ETCDCTL} get /runbook/ --prefix --keys-only")
     return len([line for line in out.splitlines() if line.strip()])
 
 
+def test_the_ca_has_no_key_usage():
+    ca = x509.load_pem_x509_certificate(lab.node("node1").file("/data/pki/ca.crt").content)
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    with pytest.raises(x509.ExtensionNotFound):
+        ca.extensions.get_extension_for_class(x509.KeyUsage)
+
+
 def test_write_keys():
-    lab.node("node1").check_output(f"for i in $(seq {KEYS}); do etcdctl put /runbook/k$i v$i >/dev/null; done")
+    lab.node("node1").check_output(f"for i in $(seq {KEYS}); do {ETCDCTL} put /runbook/k$i v$i >/dev/null; done")
 
 
 def test_backup_with_only_the_store_set(store):
@@ -35,7 +49,7 @@ def test_backup_with_only_the_store_set(store):
     assert proc.returncode == 0, proc.stdout[-3000:]
     [snap] = [p for p in store.iterdir() if NAME.match(p.name)]
     meta = json.loads(Path(f"{snap}.json").read_text())
-    assert meta["cluster_token"] == "etcd-cluster" and meta["source_endpoint"] == "http://172.29.90.11:2379"
+    assert meta["cluster_token"] == "etcd-cluster" and meta["source_endpoint"] == "https://172.29.90.11:2379"
     assert sorted(meta["members"]) == ["node1", "node2", "node3"] and meta["revision"] >= KEYS
     assert Path(f"{snap}.sha256").read_text().split()[0] == hashlib.sha256(snap.read_bytes()).hexdigest()
 
@@ -50,9 +64,9 @@ def test_replace_a_wiped_member_with_only_node_set():
     env = node2.file("/data/etcd.env").content_string
     assert "ETCD_INITIAL_CLUSTER_STATE=existing" in env
     assert 'ETCD_DATA_DIR="/data/etcd.data"' in env  # every other line as the operator wrote it
-    lab.wait_healthy([node2])
+    lab.wait_healthy([node2], etcdctl=ETCDCTL)
     assert keys_on("node2") == KEYS
-    listed = json.loads(node2.check_output("etcdctl member list -w json"))["members"]
+    listed = json.loads(node2.check_output(f"{ETCDCTL} member list -w json"))["members"]
     assert sorted(m["name"] for m in listed) == ["node1", "node2", "node3"]
     assert not any(m.get("isLearner") for m in listed)
 
@@ -65,7 +79,7 @@ def test_recover_a_lost_cluster_with_only_the_store_set(store):
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "etcd cluster rebuilt from" in out and "3/3 healthy" in out
     assert f"keys: {KEYS} at the restored revision (the snapshot: {KEYS})" in out
-    lab.wait_healthy()
+    lab.wait_healthy(etcdctl=ETCDCTL)
     for name in lab.NODES:
         node = lab.node(name)
         assert keys_on(name) == KEYS

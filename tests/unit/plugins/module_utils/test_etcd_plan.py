@@ -7,6 +7,7 @@ from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import (
     auth_user,
     cluster_name,
     deploy_identity,
+    restart_kept,
     snapshot_cluster,
 )
 
@@ -111,3 +112,24 @@ def test_auth_user(user, deploy_auth, expect):
 ])
 def test_cluster_name(token, expect):
     assert cluster_name(token) == expect
+
+
+S = dict(cluster_id=0xAA, member_id=0x11, revision=500)
+
+
+@pytest.mark.parametrize("before, after, ok, reason", [
+    (S, dict(S, revision=501), True, ""),
+    (S, S, True, ""),
+    # deploy rewrote the data dir (or STATE=new over an empty one): a new cluster of one, revision 1
+    (S, dict(S, cluster_id=0xBB, member_id=0x22, revision=1), False, "came back in another cluster (ID bb, was aa)"),
+    (S, dict(S, member_id=0x22), False, "came back as another member (ID 22, was 11)"),
+    (S, dict(S, revision=12), False, "its revision went back from 500 to 12: it lost data"),
+    (S, {}, False, "does not answer with its status"),
+    (S, None, False, "does not answer with its status"),
+    ({}, S, True, "not compared: it did not answer before"),
+    (None, dict(S, cluster_id=0), False, "does not answer"),
+])
+def test_restart_kept(before, after, ok, reason):
+    """Issue #21 (6): each member of a rolling restart must come back as it was before the next one restarts."""
+    got = restart_kept(before, after)
+    assert got["ok"] is ok and reason in got["reason"] and (reason or not got["reason"])
