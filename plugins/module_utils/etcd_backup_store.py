@@ -62,7 +62,8 @@ def bucket_metas(names, local, fetched):
     names, local, fetched = list(names or []), list(local or []), dict(fetched or {})
     if len(names) != len(local):
         raise ValueError("%d names but %d local metadata" % (len(names), len(local)))
-    return [dict(mine) if mine else meta_from_text(fetched.get(name)) for name, mine in zip(names, local)]
+    return [dict(mine) if mine else meta_from_text(fetched.get(name))
+            for name, mine in zip(names, local)]  # noqa: B905 (lengths checked; the job runs on older Pythons)
 
 
 _STAMP = re.compile(r"-([0-9]{8}T[0-9]{6}Z)-r([0-9]+)\.db$")

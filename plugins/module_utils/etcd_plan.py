@@ -124,3 +124,15 @@ def restart_kept(before, after):
         return dict(ok=False, reason="its revision went back from %d to %d: it lost data" % (
             before.get("revision") or 0, after.get("revision") or 0))
     return dict(ok=True, reason="")
+
+
+# etcd reads these only when it initialises an empty data dir; a member that holds data ignores them
+BOOTSTRAP_ONLY = ("ETCD_INITIAL_CLUSTER", "ETCD_INITIAL_CLUSTER_STATE", "ETCD_INITIAL_CLUSTER_TOKEN")
+
+
+def restart_needed(old_env, new_env):
+    """Whether a running member must restart for its new env file: some setting other than the bootstrap-only
+    ones (BOOTSTRAP_ONLY) was added, removed or changed. old_env, new_env: the files, parsed ({name: value})."""
+    old_env, new_env = dict(old_env or {}), dict(new_env or {})
+    keys = (set(old_env) | set(new_env)) - set(BOOTSTRAP_ONLY)
+    return any(old_env.get(key) != new_env.get(key) for key in keys)

@@ -39,7 +39,9 @@ def test_runbook_layout(host):
     assert f"ETCD_INITIAL_ADVERTISE_PEER_URLS=http://{MEMBERS[name]}:2380\n" in content
     assert f"ETCD_LISTEN_CLIENT_URLS=http://{MEMBERS[name]}:2379,http://127.0.0.1:2379\n" in content
     assert "ETCD_INITIAL_CLUSTER=" + ",".join(f"{n}=http://{a}:2380" for n, a in MEMBERS.items()) + "\n" in content
-    assert "ETCD_INITIAL_CLUSTER_STATE=new\n" in content
+    # bootstrapped with "new", then marked existing once up: emptied later, a member fails to start instead of
+    # founding a new, empty cluster (issue #21, 6); the idempotence run wrote the same
+    assert "ETCD_INITIAL_CLUSTER_STATE=existing\n" in content
     assert "ETCD_INITIAL_CLUSTER_TOKEN=etcd-cluster\n" in content
 
     unit = host.file("/data/etcd.service").content_string

@@ -8,6 +8,7 @@ from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import (
     cluster_name,
     deploy_identity,
     restart_kept,
+    restart_needed,
     snapshot_cluster,
 )
 
@@ -133,3 +134,21 @@ def test_restart_kept(before, after, ok, reason):
     """Issue #21 (6): each member of a rolling restart must come back as it was before the next one restarts."""
     got = restart_kept(before, after)
     assert got["ok"] is ok and reason in got["reason"] and (reason or not got["reason"])
+
+
+ENV_NOW = dict(ETCD_NAME="node1", ETCD_DATA_DIR="/data/etcd.data", ETCD_INITIAL_CLUSTER="node1=http://a:2380",
+               ETCD_INITIAL_CLUSTER_STATE="new", ETCD_INITIAL_CLUSTER_TOKEN="etcd-cluster")
+
+
+@pytest.mark.parametrize("new, needed", [
+    (ENV_NOW, False),
+    # the state deploy writes for a member that holds data: etcd reads it only on a first start
+    (dict(ENV_NOW, ETCD_INITIAL_CLUSTER_STATE="existing"), False),
+    (dict(ENV_NOW, ETCD_INITIAL_CLUSTER="node1=http://a:2380,node2=http://b:2380"), False),
+    (dict(ENV_NOW, ETCD_HEARTBEAT_INTERVAL="200"), True),
+    (dict(ENV_NOW, ETCD_DATA_DIR="/srv/etcd"), True),
+    ({k: v for k, v in ENV_NOW.items() if k != "ETCD_DATA_DIR"}, True),
+])
+def test_restart_needed(new, needed):
+    assert restart_needed(ENV_NOW, new) is needed
+    assert restart_needed(None, {}) is False
