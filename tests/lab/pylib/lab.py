@@ -146,14 +146,23 @@ def failure_message(output: str) -> str:
     return ""
 
 
-def record(kind: str, playbook: str, case: str, outcome: str, detail: str = "", seconds: float = 0.0) -> None:
+def record(kind: str, playbook: str, case: str, outcome: str, detail: str = "", seconds: float = 0.0,
+           **extra) -> None:
     """Add one row to the reliability table of this suite (tests/output/reliability/SUITE.jsonl)."""
     suite = os.environ.get("ETCD_LAB_SUITE", "bookworm")
     ROWS.mkdir(parents=True, exist_ok=True)
     row = {"suite": suite, "kind": kind, "playbook": playbook, "case": case, "outcome": outcome,
-           "detail": detail, "seconds": round(seconds, 1)}
+           "detail": detail, "seconds": round(seconds, 1), **extra}
     with open(ROWS / f"{suite}.jsonl", "a", encoding="utf-8") as handle:
         handle.write(json.dumps(row) + "\n")
+
+
+def record_edge(edge: int, playbook: str, case: str, outcome: str, proc: subprocess.CompletedProcess | None = None,
+                detail: str = "") -> None:
+    """One of the data-loss edges of issue #21, tried on the lab: what the operation does now (a refusal's
+    message is taken from the run unless `detail` says what happened)."""
+    message = detail or (failure_message(proc.stdout) if proc is not None else "")
+    record("edge", playbook, case, outcome, message, getattr(proc, "seconds", 0.0), edge=edge)
 
 
 def current_case() -> str:

@@ -101,6 +101,9 @@ def test_retention_keeps_the_newest_and_nothing_else_is_touched(store):
     for snap in before[:-1]:
         assert not any(Path(f"{snap}{ext}").exists() for ext in ("", ".sha256", ".json"))
     assert all(path.exists() for path in foreign)
+    lab.record_edge(1, "backup.yml", "another cluster's older snapshot in the store (same token), etcd_backup_keep=2",
+                    "pruned only this cluster's snapshots", detail="the other cluster's snapshot and its metadata "
+                    f"kept; this cluster's {len(before) + 1} became the newest 2")
     other.unlink()
     Path(f"{other}.json").unlink()
 
@@ -113,6 +116,9 @@ def test_keep_0_keeps_every_snapshot_and_a_negative_count_is_refused(store):
     after = snapshots(store)
     assert set(before) < set(after) and len(after) == len(before) + 1
     assert f"store: {len(after)} snapshot(s) kept (etcd_backup_keep 0)" in lab.flat(proc.stdout)
+    lab.record_edge(3, "backup.yml", "etcd_backup_keep=0", "kept every snapshot, the new one too",
+                    detail=f"{len(before)} before, {len(after)} after; the summary says "
+                    f"'store: {len(after)} snapshot(s) kept (etcd_backup_keep 0)'")
     listing = sorted(p.name for p in store.iterdir())
     nodes = {n: lab.fingerprint(n) for n in lab.NODES}
     proc = backup(store, "-e", "etcd_backup_keep=-1")
@@ -123,6 +129,7 @@ def test_keep_0_keeps_every_snapshot_and_a_negative_count_is_refused(store):
     assert sorted(p.name for p in store.iterdir()) == listing
     assert {n: lab.fingerprint(n) for n in lab.NODES} == nodes
     lab.record_refusal("backup.yml", proc, "a negative retention count (etcd_backup_keep=-1)")
+    lab.record_edge(3, "backup.yml", "etcd_backup_keep=-1", "refused before any change", proc)
 
 
 def test_check_mode_writes_nothing(store):

@@ -202,6 +202,8 @@ def test_a_setting_etcd_cannot_start_with_stops_the_rolling_restart_at_the_first
         assert [active_since(name) for name in ("node2", "node3")] == [before["node2"], before["node3"]]
         # node2 and node3 are two of three: the cluster still takes writes
         node2.check_output(f"etcdctl --endpoints=http://{MEMBERS['node2']}:2379 put /roll/k v")
+        lab.record_edge(6, "deploy.yml", "a setting etcd cannot start with (ETCD_HEARTBEAT_INTERVAL=often)",
+                        "the rolling restart stopped at node1; node2 and node3 kept serving", proc)
     finally:
         back = lab.playbook("deploy")
     assert back.returncode == 0, back.stdout[-3000:]
@@ -237,6 +239,10 @@ def test_a_running_cluster_whose_env_names_another_data_dir_keeps_its_data():
             assert json.loads(got)["count"] == 51, name
             status = json.loads(node.check_output("etcdctl endpoint status -w json"))[0]["Status"]
             assert status["header"]["cluster_id"] == cluster_id, name
+        lab.record_edge(6, "deploy.yml", "no variable; the env files name ETCD_DATA_DIR=/srv/etcd-data, 51 keys",
+                        "kept the env file's data dir; same cluster, its data there",
+                        detail="exit 0; 3 of 3 members healthy, 51 keys on each, cluster ID unchanged, "
+                        "no /data/etcd.data made")
         before = {n: lab.fingerprint(n) for n in MEMBERS}
         proc = lab.playbook("deploy", lab.INVENTORY, "-e", "etcd_data_dir=/data/etcd.data")
         out = lab.flat(proc.stdout)
@@ -246,6 +252,8 @@ def test_a_running_cluster_whose_env_names_another_data_dir_keeps_its_data():
         assert "Deploy does not move a member's data" in out and "Nothing was changed on any member." in out
         assert {n: lab.fingerprint(n) for n in MEMBERS} == before
         lab.record_refusal("deploy.yml", proc, "a running member whose env file names another data dir than -e")
+        lab.record_edge(6, "deploy.yml", "-e etcd_data_dir=/data/etcd.data on that cluster",
+                        "refused before any change", proc)
     finally:
         for name in MEMBERS:
             lab.etcd(name, "stop")

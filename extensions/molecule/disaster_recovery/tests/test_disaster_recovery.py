@@ -120,12 +120,18 @@ def test_a_full_quota_is_not_a_disaster(store, tmp_path):
         refused(proc, before, "The cluster has quorum: 3 of 3 voting members are serving", "Alarm raised: NOSPACE.",
                 "rebuilding it from a snapshot would lose every write since that snapshot",
                 "etcdctl alarm disarm", "This is not a disaster, and nothing was changed.")
+        lab.record_edge(2, "disaster_recovery.yml", "3 of 3 members serve with a leader, NOSPACE raised",
+                        "refused before any change: names the alarm and its fix", proc)
         proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={tmp_path}")
         out = lab.flat(proc.stdout)
         assert proc.returncode == 0, out[-3000:]
         assert "ALARM: NOSPACE raised in the cluster; this snapshot holds its data." in out
         [snap] = sorted(tmp_path.glob("*.db"))
-        assert json.loads(Path(f"{snap}.json").read_text())["keys"] > KEYS
+        keys = json.loads(Path(f"{snap}.json").read_text())["keys"]
+        assert keys > KEYS
+        lab.record_edge(2, "backup.yml", "the same cluster, NOSPACE raised", "saved a snapshot of the data",
+                        detail=f"exit 0; {keys} keys in the snapshot (the earlier backup: {KEYS}); the summary says "
+                        "'ALARM: NOSPACE raised in the cluster; this snapshot holds its data.'")
     finally:
         for name in lab.NODES:
             lab.node(name).run("sed -i '/^ETCD_QUOTA_BACKEND_BYTES=/d' /data/etcd.env"
@@ -171,6 +177,8 @@ def test_a_snapshot_of_another_cluster_is_refused(store, tmp_path):
             " the play's are node1=http://172.29.90.11:2380", "Nothing was changed.",
             "-e etcd_recovery_snapshot_cluster=1234abcd")
     assert sorted(p.name for p in other.iterdir()) == [snap.name, f"{snap.name}.json", f"{snap.name}.sha256"]
+    lab.record_edge(1, "disaster_recovery.yml", "the store's newest snapshot is another cluster's (same token)",
+                    "refused before any change; every node and the store as they were", proc)
 
 
 def damaged(store, tmp_path, how, sidecar):

@@ -62,6 +62,9 @@ def test_a_play_of_two_lost_members_beside_three_that_serve_is_refused(store, tm
         assert fingerprints() == before
         lab.record_refusal("disaster_recovery.yml", proc, "the play holds 2 of 5 members, 3 still serve" +
                            (" (named gone)" if extra else ""), nodes=5)
+        lab.record_edge(5, "disaster_recovery.yml", "the play holds 2 of 5 members, 3 still serve" +
+                        (" (named gone with etcd_recovery_gone_members)" if extra else ""),
+                        "refused before any change: the members left out answer with a leader", proc)
 
 
 def test_three_of_five_lose_their_data_and_the_cluster_is_rebuilt(store, tmp_path):

@@ -120,6 +120,8 @@ def test_a_node_that_answers_as_another_cluster_is_refused():
         unchanged(before, proc)
         assert state()[1] == before[1]
         lab.record_refusal("replace_member.yml", proc, "the node answers as a member of another cluster")
+        lab.record_edge(5, "replace_member.yml", "the node answers as a member of another cluster",
+                        "refused before any change", proc)
     finally:
         node1.run("systemctl stop stray-etcd; rm -rf /var/lib/stray-etcd")
 

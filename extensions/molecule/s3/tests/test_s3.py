@@ -232,6 +232,11 @@ def test_another_cluster_s_snapshots_in_the_bucket_are_neither_pruned_nor_chosen
         out = refused(recover(empty), fps, "disaster_recovery.yml", "The cluster has quorum")
         assert "is a snapshot of another cluster" not in out  # the other's newer one was not chosen (and refused)
         assert store_listing(empty) == [mine[1], f"{mine[1]}.json", f"{mine[1]}.sha256"]
+        lab.record_edge(1, "backup.yml, disaster_recovery.yml", "another cluster's snapshots in the bucket, one older"
+                        " and one newer (same token); etcd_backup_s3_keep=2, then recovery with the store lost",
+                        "pruned only this cluster's; recovery chose this cluster's newest",
+                        detail="the other cluster's 6 objects kept; recovery fetched this cluster's newest and "
+                        "then stopped at 'The cluster has quorum' (nothing changed)")
         shutil.rmtree(empty)
     finally:
         for name in OTHER:
