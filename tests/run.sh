@@ -20,9 +20,13 @@ steps=("$@")
 [ "${steps[*]}" != full ] || steps=(unit sanity lint changelog molecule full)
 wants() { local s; for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
+setup_started=$(date +%s)
 bash tests/lab/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 export PATH=$top/.venv/bin:$PATH
 rm -rf "$out"; mkdir -p "$out/logs" "$out/junit"
+# Each step's seconds and result, for the table at the end (tests/timings.py).
+step_done() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$out/steps.tsv"; }
+step_done setup $(( $(date +%s) - setup_started )) PASSED
 
 passed=0 failed=0 failures=()
 started=$(date +%s)
@@ -44,17 +48,23 @@ PY
   passed=$((passed + ${counts% *})); failed=$((failed + ${counts#* }))
 }
 
-# check NAME COMMAND...: one check; its output goes to tests/output/logs/NAME.log.
+# stamp: every line of standard input, prefixed with the epoch second it came at (tests/timings.py reads
+# molecule's phases from them).
+stamp() { local line; while IFS= read -r line || [ -n "$line" ]; do printf '%(%s)T %s\n' -1 "$line"; done; }
+
+# check NAME COMMAND...: one check; its output goes to tests/output/logs/NAME.log, each line time-stamped.
 check() {
   local name=$1; shift
-  local log="$out/logs/$name.log" t0=$(date +%s)
+  local log="$out/logs/$name.log" t0=$(date +%s) rc secs
   bold "==> $name"
-  if "$@" >"$log" 2>&1; then
-    echo "    PASSED $name ($(( $(date +%s) - t0 ))s)"; passed=$((passed + 1))
+  "$@" 2>&1 | stamp >"$log"
+  rc=${PIPESTATUS[0]} secs=$(( $(date +%s) - t0 ))
+  if [ "$rc" -eq 0 ]; then
+    echo "    PASSED $name (${secs}s)"; passed=$((passed + 1)); step_done "$name" "$secs" PASSED
   else
-    echo "    FAILED $name ($(( $(date +%s) - t0 ))s), last lines of $log:"
-    sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -v '^\s*│\?\s*$' | tail -40 | sed 's/^/      /'
-    failed=$((failed + 1)); failures+=("$name")
+    echo "    FAILED $name (${secs}s), last lines of $log:"
+    sed -E 's/^[0-9]+ //; s/\x1b\[[0-9;]*m//g' "$log" | grep -v '^\s*│\?\s*$' | tail -40 | sed 's/^/      /'
+    failed=$((failed + 1)); failures+=("$name"); step_done "$name" "$secs" FAILED
   fi
 }
 
@@ -78,8 +88,13 @@ if wants unit; then
   # ansible-test units: pytest in a venv of its own, on the collection as installed; tests counted one by one.
   bold "==> unit"
   coldir=$colroot/ansible_collections/etcd_ops/etcd
+  t0=$(date +%s)
   (cd "$coldir" && ansible-test units --venv --python 3.11 --color no) >"$out/logs/unit.log" 2>&1
   rc=$?
+  # the units' junit files beside the scenarios' (for the slowest unit test in the table)
+  n=0; for junit in "$coldir"/tests/output/junit/*.xml; do
+    [ -f "$junit" ] && n=$((n + 1)) && cp "$junit" "$out/junit/unit.$n.xml"
+  done
   grep -E '^=+ .* in [0-9.]+s' "$out/logs/unit.log" | sed 's/^/    /'
   units_counted=0
   for junit in "$coldir"/tests/output/junit/*.xml; do
@@ -88,6 +103,9 @@ if wants unit; then
   if [ $rc -ne 0 ] || [ $units_counted -eq 0 ]; then
     failures+=(unit); [ $units_counted -eq 1 ] || failed=$((failed + 1))
     tail -40 "$out/logs/unit.log" | sed 's/^/      /'
+    step_done unit $(( $(date +%s) - t0 )) FAILED
+  else
+    step_done unit $(( $(date +%s) - t0 )) PASSED
   fi
 fi
 
@@ -138,6 +156,8 @@ if wants faults && ! wants molecule; then
 fi
 
 echo
+bold "Where the time went (tests/output/timings.md; seconds):"
+python3 tests/timings.py "$out" || true
 bold "test command finished in $(( $(date +%s) - started ))s (after set-up); logs in tests/output/logs"
 [ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
 echo "$passed passed, $failed failed"

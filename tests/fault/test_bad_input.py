@@ -68,12 +68,14 @@ def test_replace_of_a_member_whose_data_dir_is_a_mount_point_is_refused():
     assert faults.wait_healthy()
 
 
-def test_the_disaster(snapshot_keys):
+@pytest.fixture(scope="module")
+def disaster(snapshot_keys):
+    """node2 and node3 lose their data: quorum is lost (a set-up step, made once by the first test that asks)."""
     for name in ("node2", "node3"):
         faults.sh(name, f"systemctl stop etcd.service; rm -rf {faults.DATA}")
 
 
-def test_recovery_onto_a_full_disk_is_refused(store):
+def test_recovery_onto_a_full_disk_is_refused(store, disaster):
     faults.sh("node2", "mount -t tmpfs -o size=16k tmpfs /var/tmp")
     try:
         before = fingerprints()
@@ -84,7 +86,7 @@ def test_recovery_onto_a_full_disk_is_refused(store):
         faults.sh("node2", "umount /var/tmp")
 
 
-def test_recovery_into_a_data_dir_that_is_a_mount_point_is_refused(store):
+def test_recovery_into_a_data_dir_that_is_a_mount_point_is_refused(store, disaster):
     faults.sh("node2", f"mkdir -p {faults.DATA} && mount -t tmpfs -o size=1m,mode=0700 tmpfs {faults.DATA}")
     try:
         before = fingerprints()

@@ -3,6 +3,7 @@ lab inventory (or a changed copy of it), over SSH+sudo, and look at the nodes as
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -77,9 +78,29 @@ def recap(output: str) -> dict[str, dict[str, int]]:
     return result
 
 
+@functools.cache
+def _hostvars(inv: str) -> dict:
+    """Every host's variables in an inventory, as Ansible reads them (read once per inventory)."""
+    out = subprocess.run(["ansible-inventory", "--list", "-i", inv], capture_output=True, text=True, check=True,
+                         env=user_env()).stdout
+    return json.loads(out)["_meta"]["hostvars"]
+
+
+# One SSH connection per node, kept open between commands (testinfra's ansible:// backend opens a new one for
+# every command: 0.3 s each). A dead master (a killed container) is given up within 3 s.
+CONTROL_DIR = Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp") / f"etcd-ops-lab-ssh-{os.getpid()}"
+
+
 def node(name: str, inv: Path = INVENTORY):
-    """A testinfra host for a lab node, over SSH as ops, commands run with sudo (address from `inv`)."""
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={inv}", sudo=True)
+    """A testinfra host for a lab node, over SSH as the inventory's user, commands run with sudo (address,
+    user and key from `inv`)."""
+    hostvars = _hostvars(str(inv))[name]
+    CONTROL_DIR.mkdir(mode=0o700, exist_ok=True)
+    extra = " ".join([hostvars.get("ansible_ssh_common_args", ""), "-o ControlMaster=auto -o ControlPersist=60s",
+                      f"-o ControlPath={CONTROL_DIR}/%%C -o ServerAliveInterval=1 -o ServerAliveCountMax=3"])
+    return testinfra.get_host(
+        f"ssh://{hostvars['ansible_user']}@{hostvars.get('ansible_host', name)}", sudo=True, ssh_extra_args=extra,
+        ssh_identity_file=os.path.expanduser(hostvars["ansible_ssh_private_key_file"]))
 
 
 def etcd(name: str, action: str) -> None:
@@ -109,10 +130,15 @@ FINGERPRINT = {
 }
 
 
-def fingerprint(name: str) -> dict[str, str]:
-    """What a deploy could change on a node; equal before and after means nothing changed."""
-    host = node(name)
-    return {key: host.run(cmd).stdout for key, cmd in FINGERPRINT.items()}
+def fingerprint(name: str, inv: Path = INVENTORY) -> dict[str, str]:
+    """What a deploy could change on a node; equal before and after means nothing changed. One command on
+    the node: each part's output follows a line that names it."""
+    script = "; ".join(f"echo '@@fingerprint {key}'; {{ {cmd}; }}" for key, cmd in FINGERPRINT.items())
+    out = node(name, inv).run(script).stdout
+    parts = re.split(r"^@@fingerprint (\S+)$\n?", out, flags=re.M)[1:]
+    found = dict(zip(parts[::2], parts[1::2], strict=True))
+    assert list(found) == list(FINGERPRINT), out[-2000:]
+    return found
 
 
 # -- the reliability table (docs/reliability.md, written by tests/fault/report.py) --------------------------------

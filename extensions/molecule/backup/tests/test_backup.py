@@ -30,7 +30,9 @@ def snapshots(store):
     return sorted(p for p in store.iterdir() if NAME.match(p.name))
 
 
-def test_write_keys():
+@pytest.fixture(scope="module", autouse=True)
+def keys():
+    """25 keys in the cluster before the first test (a set-up step, not a test)."""
     lab.node("node1").check_output("for i in $(seq 25); do etcdctl put /backup-test/k$i v$i >/dev/null; done")
 
 

@@ -35,7 +35,7 @@ def test_five_members_back_up(store):
 
 
 def fingerprints():
-    return {n: {k: node(n).run(cmd).stdout for k, cmd in lab.FINGERPRINT.items()} for n in NODES}
+    return {n: lab.fingerprint(n, INVENTORY) for n in NODES}
 
 
 def test_a_play_of_two_lost_members_beside_three_that_serve_is_refused(store, tmp_path):

@@ -50,7 +50,9 @@ def unchanged(before, proc):
     assert after == before[0], proc.stdout[-2000:]
 
 
-def test_write_keys():
+@pytest.fixture(scope="module", autouse=True)
+def keys():
+    """KEYS keys in the cluster before the first test (a set-up step, not a test)."""
     lab.node("node1").check_output(
         f"for i in $(seq {KEYS}); do etcdctl put /replace-test/k$i v$i >/dev/null; done")
 

@@ -40,7 +40,9 @@ def test_the_ca_has_no_key_usage():
         ca.extensions.get_extension_for_class(x509.KeyUsage)
 
 
-def test_write_keys():
+@pytest.fixture(scope="module", autouse=True)
+def keys():
+    """KEYS keys in the cluster before the first test (a set-up step, not a test)."""
     lab.node("node1").check_output(f"for i in $(seq {KEYS}); do {ETCDCTL} put /runbook/k$i v$i >/dev/null; done")
 
 

@@ -96,7 +96,9 @@ def store_listing(store):
 
 
 # -- backup.yml to the bucket --------------------------------------------------------------------------------------
-def test_write_keys():
+@pytest.fixture(scope="module", autouse=True)
+def keys():
+    """KEYS keys in the cluster before the first test (a set-up step, not a test)."""
     lab.node("node1").check_output(
         f"for i in $(seq {KEYS}); do etcdctl put /s3-test/k$i v$i >/dev/null; done")
 
@@ -244,24 +246,38 @@ def test_another_cluster_s_snapshots_in_the_bucket_are_neither_pruned_nor_chosen
                 s3.delete_object(Bucket=BUCKET, Key=f"{PREFIX}{name}{ext}")
 
 
-def test_the_controller_store_is_lost(store):
+# The set-up steps of the tests below are fixtures, each made once (module scope) by the first test that asks for
+# it, in file order: the controller's store lost, then quorum lost, then both lost again after the rebuild.
+@pytest.fixture(scope="module")
+def store_lost(store):
     shutil.rmtree(store)
 
 
-def test_a_healthy_cluster_is_refused_after_the_bucket_check(s3, store):
+def lose_quorum():
+    for name in ("node2", "node3"):
+        lab.etcd(name, "stop")
+        lab.node(name).check_output(f"rm -rf {DATA}")
+
+
+@pytest.fixture(scope="module")
+def disaster(store_lost):
+    lose_quorum()
+
+
+@pytest.fixture(scope="module")
+def disaster_again(store):
+    lose_quorum()
+    shutil.rmtree(store)
+
+
+def test_a_healthy_cluster_is_refused_after_the_bucket_check(s3, store, store_lost):
     before = fingerprints()
     refused(recover(store), before, "disaster_recovery.yml", "The cluster has quorum")
     assert store_listing(store) == [newest(s3), f"{newest(s3)}.json", f"{newest(s3)}.sha256"]
     shutil.rmtree(store)
 
 
-def test_the_disaster():
-    for name in ("node2", "node3"):
-        lab.etcd(name, "stop")
-        lab.node(name).check_output(f"rm -rf {DATA}")
-
-
-def test_a_changed_object_is_refused_before_any_member_changes(s3, store):
+def test_a_changed_object_is_refused_before_any_member_changes(s3, store, disaster):
     key = f"{PREFIX}{newest(s3)}"
     good = body(s3, key)
     bad = bytearray(good)
@@ -278,21 +294,21 @@ def test_a_changed_object_is_refused_before_any_member_changes(s3, store):
         s3.put_object(Bucket=BUCKET, Key=key, Body=good)
 
 
-def test_a_snapshot_the_bucket_lacks_is_refused(s3, store):
+def test_a_snapshot_the_bucket_lacks_is_refused(s3, store, disaster):
     before = fingerprints()
     refused(recover(store, "-e", "etcd_snapshot=etcd-cluster-20200101T000000Z-r1.db"), before, "disaster_recovery.yml",
             f"s3://{BUCKET}/{PREFIX}etcd-cluster-20200101T000000Z-r1.db does not exist.",
             f"name one of the bucket's snapshots, newest first: {newest(s3)}")
 
 
-def test_a_recovery_from_the_bucket_needs_the_bucket(store):
+def test_a_recovery_from_the_bucket_needs_the_bucket(store, disaster):
     before = fingerprints()
     proc = lab.playbook("disaster_recovery", lab.INVENTORY, "-e", f"etcd_backup_dir={store}",
                         "-e", "etcd_recovery_source=s3")
     refused(proc, before, "disaster_recovery.yml", "etcd_recovery_source=s3 but etcd_s3_bucket is empty")
 
 
-def test_check_mode_downloads_checks_and_keeps_nothing(s3, store):
+def test_check_mode_downloads_checks_and_keeps_nothing(s3, store, disaster):
     before = fingerprints()
     proc = recover(store, "--check")
     assert proc.returncode == 0, proc.stdout[-3000:]
@@ -301,7 +317,7 @@ def test_check_mode_downloads_checks_and_keeps_nothing(s3, store):
     assert fingerprints() == before and store_listing(store) == []
 
 
-def test_the_cluster_is_rebuilt_from_the_bucket(s3, store, tmp_path):
+def test_the_cluster_is_rebuilt_from_the_bucket(s3, store, tmp_path, disaster):
     name = newest(s3)
     report = tmp_path / "report.json"
     proc = recover(store, "-e", f"etcd_report_file={report}")
@@ -383,21 +399,14 @@ def test_a_private_key_given_as_recipient_is_refused(store, age_keys):
     assert secret[15:] not in proc.stdout
 
 
-def test_quorum_and_the_store_are_lost_again(store):
-    for name in ("node2", "node3"):
-        lab.etcd(name, "stop")
-        lab.node(name).check_output(f"rm -rf {DATA}")
-    shutil.rmtree(store)
-
-
-def test_an_encrypted_copy_needs_the_identity(s3, store):
+def test_an_encrypted_copy_needs_the_identity(s3, store, disaster_again):
     before = fingerprints()
     refused(recover(store), before, "disaster_recovery.yml", "is compressed with zstd and encrypted with age.",
             "Fix: set etcd_recovery_age_identity_file")
     assert store_listing(store) == []
 
 
-def test_another_identity_is_refused(s3, store, age_keys):
+def test_another_identity_is_refused(s3, store, age_keys, disaster_again):
     before = fingerprints()
     other, _public = age_keys["other"]
     refused(recover(store, "-e", f"etcd_recovery_age_identity_file={other}"), before, "disaster_recovery.yml",
@@ -410,7 +419,7 @@ def test_another_identity_is_refused(s3, store, age_keys):
     ("object changed", "changed or damaged after the upload, or in transit. Nothing was decoded."),
     ("object and its recorded sha256 changed", "The encrypted copy was changed or damaged: nothing was decoded"),
 ])
-def test_an_encrypted_object_changed_in_the_bucket_is_refused(s3, store, age_keys, how, message):
+def test_an_encrypted_object_changed_in_the_bucket_is_refused(s3, store, age_keys, how, message, disaster_again):
     name = newest(s3)
     key, meta_key = f"{PREFIX}{name}.zst.age", f"{PREFIX}{name}.json"
     good, good_meta = body(s3, key), body(s3, meta_key)
@@ -432,7 +441,7 @@ def test_an_encrypted_object_changed_in_the_bucket_is_refused(s3, store, age_key
         s3.put_object(Bucket=BUCKET, Key=meta_key, Body=good_meta)
 
 
-def test_the_cluster_is_rebuilt_from_the_encrypted_copy(s3, store, age_keys, tmp_path):
+def test_the_cluster_is_rebuilt_from_the_encrypted_copy(s3, store, age_keys, tmp_path, disaster_again):
     """The identity as a (vaultable) variable this time, from a vars file: it appears in no output, and its
     temporary file is gone afterwards."""
     name = newest(s3)
