@@ -3,10 +3,12 @@ lab inventory (or a changed copy of it), over SSH+sudo, and look at the nodes as
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -89,6 +91,7 @@ def _hostvars(inv: str) -> dict:
 # One SSH connection per node, kept open between commands (testinfra's ansible:// backend opens a new one for
 # every command: 0.3 s each). A dead master (a killed container) is given up within 3 s.
 CONTROL_DIR = Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp") / f"etcd-ops-lab-ssh-{os.getpid()}"
+atexit.register(shutil.rmtree, CONTROL_DIR, ignore_errors=True)  # the masters exit by themselves when idle
 
 
 def node(name: str, inv: Path = INVENTORY):
@@ -96,11 +99,18 @@ def node(name: str, inv: Path = INVENTORY):
     user and key from `inv`)."""
     hostvars = _hostvars(str(inv))[name]
     CONTROL_DIR.mkdir(mode=0o700, exist_ok=True)
+    # one socket per user@host:port (%C); testinfra doubles every % of these arguments itself
     extra = " ".join([hostvars.get("ansible_ssh_common_args", ""), "-o ControlMaster=auto -o ControlPersist=60s",
-                      f"-o ControlPath={CONTROL_DIR}/%%C -o ServerAliveInterval=1 -o ServerAliveCountMax=3"])
+                      f"-o ControlPath={CONTROL_DIR}/%C -o ServerAliveInterval=1 -o ServerAliveCountMax=3"])
     return testinfra.get_host(
         f"ssh://{hostvars['ansible_user']}@{hostvars.get('ansible_host', name)}", sudo=True, ssh_extra_args=extra,
         ssh_identity_file=os.path.expanduser(hostvars["ansible_ssh_private_key_file"]))
+
+
+def ansible_node(name: str, inv: Path = INVENTORY):
+    """A testinfra host whose `.ansible(MODULE, ARGS)` runs an Ansible module on a lab node (slower than `node`:
+    a new connection for every call)."""
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={inv}", sudo=True)
 
 
 def etcd(name: str, action: str) -> None:

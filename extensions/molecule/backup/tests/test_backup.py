@@ -62,7 +62,8 @@ def test_status_reads_every_file_in_the_store(store):
     tool = "etcdutl" if node1.run("command -v etcdutl").rc == 0 else "etcdctl"
     for snap in snapshots(store):
         node1.run("mkdir -p /var/tmp/check && rm -f /var/tmp/check/s.db")
-        node1.ansible("copy", f"src={snap} dest=/var/tmp/check/s.db mode=0600", check=False, become=True)
+        lab.ansible_node("node1").ansible("copy", f"src={snap} dest=/var/tmp/check/s.db mode=0600", check=False,
+                                          become=True)
         status = json.loads(node1.check_output(f"{tool} snapshot status /var/tmp/check/s.db -w json"))
         meta = json.loads(Path(f"{snap}.json").read_text())
         assert status["revision"] == meta["revision"] and status["hash"] == meta["hash"]
