@@ -126,14 +126,15 @@ fi
 
 if wants molecule; then
   # The core set, within 45 minutes on this machine: the operations on etcd 3.5 (trixie), recovery on 3.4 too,
-  # deploy on bare hosts (3.4), five members. `tests/run.sh full` (make test-full) adds the rest: the modules, tls
-  # and s3 scenarios, backup, replace_member and tls on 3.4, deploy_refusals, runbook, and the fault suite.
+  # deploy on bare hosts (3.4), five members, the runbook's hand-made TLS cluster on 3.5 (Python 3.13 on the
+  # members, a CA without keyUsage). `tests/run.sh full` (make test-full) adds the rest: the modules, tls and s3
+  # scenarios, backup, replace_member, tls and runbook on 3.4, deploy_refusals, and the fault suite (docs/testing.md).
   # Any of them runs alone (after `make lab-down` if a lab runs): ETCD_LAB_SUITE=bookworm molecule test -s NAME.
   runs=(disaster_recovery:bookworm disaster_recovery:trixie backup:trixie replace_member:trixie default:bookworm
-        disaster_recovery_5:trixie)
+        disaster_recovery_5:trixie runbook:trixie)
   if wants full; then
     runs+=(modules:bookworm modules:trixie tls:trixie s3:trixie backup:bookworm replace_member:bookworm tls:bookworm
-           deploy_refusals:bookworm runbook:bookworm runbook:trixie faults:trixie)
+           deploy_refusals:bookworm runbook:bookworm faults:trixie)
   fi
   # Each run gets a state directory of its own, empty: molecule's default one (~/.ansible/tmp) outlives the
   # containers (setup.sh removes stale ones), and a state that says "created" skips the create step.
