@@ -153,10 +153,10 @@ def edges(rows: list[dict], suites: list[str]) -> list[str]:
     for number, title in EDGES.items():
         mine = sorted(key for key in table if key[0] == number)
         if not mine:
-            lines.append(f"| {number}. {cell(title)} | | (no test of it in this run) | "
-                         + " | ".join("not run" for _ in suites) + " | | |")
-        for _edge, playbook, case in mine:
-            entry = table[(_edge, playbook, case)]
+            lines.append(f"| {number}. {cell(title)} | | (no test of it in this run)"
+                         + " | not run" * len(suites) + " | | |")
+        for key in mine:
+            entry, playbook, case = table[key], key[1], key[2]
             lines.append(f"| {number}. {cell(title)} | {playbook} | {cell(case)} | "
                          + " | ".join(entry.get(s, "not run") for s in suites)
                          + f" | {cell(entry['outcome'])} | {cell(entry['detail'])} |")
