@@ -4,8 +4,9 @@
 # ruff, antsibull-changelog lint, and the molecule scenarios on etcd 3.4 (bookworm) and 3.5 (trixie), the fault
 # suite last, whose rows (with the other scenarios' refusals) become docs/reliability.md;
 # the default scenario also builds the collection tarball, installs it and runs its playbook by FQCN.
-# Every step runs even when an earlier one failed; the run ends
-# with one line "N passed, N failed" (pytest tests counted one by one, every other check as one) and
+# Every step runs even when an earlier one failed; the run ends with a table of where the time went (each
+# step's seconds, molecule's phases, the slowest test: tests/timings.py, tests/output/timings.md), then
+# one line "N passed, N failed" (pytest tests counted one by one, every other check as one), and
 # exits non-zero on any failure.
 #
 # usage: tests/run.sh [step...]   steps: unit sanity lint changelog molecule faults full (default: the first five,
