@@ -23,4 +23,4 @@ bench:  ## time the playbooks against bare scripts of the runbook's commands on 
 lab-down:  ## remove the lab containers and network, and molecule's state of them
 	PATH=$(CURDIR)/.venv/bin:$$PATH molecule reset --all
 	docker ps -aq --filter name='^etcd-ops-lab-' | xargs -r docker rm -f >/dev/null
-	docker network rm etcd-ops-lab >/dev/null 2>&1 || true
+	docker network ls -q --filter name='^etcd-ops-lab' | xargs -r docker network rm >/dev/null 2>&1 || true

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The test command (`make test`): sets everything up on a fresh Debian 12 machine (tests/lab/setup.sh),
 # then runs, in order: unit tests, ansible-test sanity, ansible-lint (production profile), yamllint,
-# ruff, antsibull-changelog lint, and the molecule scenarios on etcd 3.4 (bookworm) and 3.5 (trixie), the fault
-# suite last, whose rows (with the other scenarios' refusals) become docs/reliability.md;
-# the default scenario also builds the collection tarball, installs it and runs its playbook by FQCN.
+# ruff, antsibull-changelog lint, and the molecule scenarios on etcd 3.4 (bookworm) and 3.5 (trixie) in two labs
+# at once (with `full`, the fault suite among them), whose rows (refusals, interruptions, edges) become
+# docs/reliability.md; the default scenario also builds the collection tarball, installs it and runs its playbook
+# by FQCN.
 # Every step runs even when an earlier one failed; the run ends with a table of where the time went (each
 # step's seconds, molecule's phases, the slowest test: tests/timings.py, tests/output/timings.md), then
 # one line "N passed, N failed" (pytest tests counted one by one, every other check as one), and
@@ -126,25 +127,60 @@ if wants changelog; then
 fi
 
 if wants molecule; then
-  # The core set, within 45 minutes on this machine: the operations on etcd 3.5 (trixie), recovery on 3.4 too,
-  # deploy on bare hosts (3.4), five members, the runbook's hand-made TLS cluster on 3.5 (Python 3.13 on the
-  # members, a CA without keyUsage). `tests/run.sh full` (make test-full) adds the rest: the modules, tls and s3
-  # scenarios, backup, replace_member, tls and runbook on 3.4, deploy_refusals, and the fault suite (docs/testing.md).
-  # Any of them runs alone (after `make lab-down` if a lab runs): ETCD_LAB_SUITE=bookworm molecule test -s NAME.
-  runs=(disaster_recovery:bookworm disaster_recovery:trixie backup:trixie replace_member:trixie default:bookworm
-        disaster_recovery_5:trixie runbook:trixie)
+  # The core set, within 45 minutes on this machine: each operation on etcd 3.4 (bookworm) and 3.5 (trixie) where
+  # they differ (recovery; deploy on bare hosts; five members), the rest on 3.5 (Python 3.13 on the members), and
+  # the runbook's hand-made TLS cluster (a CA without keyUsage). `tests/run.sh full` (make test-full) adds the rest:
+  # the modules, tls and s3 scenarios, backup, replace_member, tls and runbook on 3.4, deploy_refusals, and the
+  # fault suite (docs/testing.md). Any of them runs alone (after `make lab-down` if a lab runs):
+  # ETCD_LAB_SUITE=bookworm molecule test -s NAME.
+  #
+  # Two labs run at once, each its scenarios in turn: one scenario keeps this machine's two cores about 75% busy
+  # (playbook runs, the members' Python), two keep them full. Lab 90 is the README's (172.29.90.0/24,
+  # etcd-ops-lab-node1...); lab 91 has its own network, containers and inventories (ETCD_LAB_NET, ETCD_LAB_PREFIX,
+  # ETCD_LAB_ROOT: tests/lab/pylib/lab.py). The two lists take about as long each.
+  lab90=(disaster_recovery:trixie backup:trixie default:trixie disaster_recovery_5:bookworm)
+  lab91=(disaster_recovery:bookworm replace_member:trixie default:bookworm disaster_recovery_5:trixie runbook:trixie)
   if wants full; then
-    runs+=(modules:bookworm modules:trixie tls:trixie s3:trixie backup:bookworm replace_member:bookworm tls:bookworm
-           deploy_refusals:bookworm runbook:bookworm faults:trixie)
+    # s3 stays in lab 90: its S3 server listens on the controller's loopback
+    lab90+=(modules:bookworm tls:trixie s3:trixie backup:bookworm deploy_refusals:bookworm)
+    lab91+=(modules:trixie replace_member:bookworm tls:bookworm runbook:bookworm faults:trixie)
   fi
-  # Each run gets a state directory of its own, empty: molecule's default one (~/.ansible/tmp) outlives the
-  # containers (setup.sh removes stale ones), and a state that says "created" skips the create step.
-  for run in "${runs[@]}"; do
-    scenario=${run%%:*} name=molecule-${run/:/-}
-    ETCD_LAB_SUITE=${run#*:} PYTEST_ADDOPTS="--junitxml=$out/junit/$name.xml" \
-      MOLECULE_EPHEMERAL_DIRECTORY="$out/molecule/$name" check "$name" molecule test -s "$scenario"
+  mkdir -p "$out/lab-91/tests/lab"
+  for inv in inventory.yml inventory5.yml; do
+    sed 's/172\.29\.90\./172.29.91./' "tests/lab/$inv" >"$out/lab-91/tests/lab/$inv"
+  done
+  # lab_runs LAB RUN...: one lab's scenario runs, in turn. Each run gets a state directory of its own, empty:
+  # molecule's default one (~/.ansible/tmp) outlives the containers, and a state that says "created" skips the
+  # create step.
+  lab_runs() {
+    local lab=$1 run; shift
+    local labenv=()
+    [ "$lab" = 90 ] || labenv=("ETCD_LAB_NET=$lab" "ETCD_LAB_PREFIX=etcd-ops-lab-$lab" "ETCD_LAB_ROOT=$out/lab-$lab")
+    for run in "$@"; do
+      check "molecule-${run/:/-}" env "${labenv[@]}" "ETCD_LAB_SUITE=${run#*:}" \
+        "PYTEST_ADDOPTS=--junitxml=$out/junit/molecule-${run/:/-}.xml" \
+        "MOLECULE_EPHEMERAL_DIRECTORY=$out/molecule/molecule-${run/:/-}" molecule test -s "${run%%:*}"
+    done
+  }
+  labs_started=$(date +%s)
+  # each lab's steps go to a file of its own (check's counters are lost in a background shell): counted below
+  for lab in 90 91; do
+    declare -n runs=lab$lab
+    (step_done() { printf '%s\t%s\t%s\tlab %s\n' "$1" "$2" "$3" "$lab" >>"$out/steps.tsv.$lab"; }
+     lab_runs "$lab" "${runs[@]}") &
+    unset -n runs
+  done
+  wait
+  labs_secs=$(( $(date +%s) - labs_started )) labs_result=PASSED
+  cat "$out"/steps.tsv.9[01] >>"$out/steps.tsv" 2>/dev/null
+  for run in "${lab90[@]}" "${lab91[@]}"; do
+    name=molecule-${run/:/-}
+    if grep -q "^$name"$'\t[0-9]*\tPASSED' "$out/steps.tsv"; then passed=$((passed + 1))
+    else failed=$((failed + 1)) failures+=("$name") labs_result=FAILED; fi
     [ -f "$out/junit/$name.xml" ] && count_junit "$out/junit/$name.xml"
   done
+  step_done "two labs at once (wall clock)" "$labs_secs" "$labs_result"
+  echo "    the two labs took ${labs_secs}s"
   # docs/reliability.md: the table of every row the scenarios recorded (interruptions, node deaths, bad input)
   check reliability-report python3 tests/fault/report.py
   sed -n '/rows passed/p' docs/reliability.md | sed 's/^/    /'

@@ -48,7 +48,7 @@ def test_recovery_with_a_wrong_endpoint_in_every_env_file_is_refused(snapshot_ke
     before = fingerprints()
     proc = lab.playbook("disaster_recovery", lab.INVENTORY, "-e", f"etcd_backup_dir={store}")
     refused("disaster_recovery.yml", proc, before, "a wrong client URL in every env file (a healthy cluster serves "
-            "elsewhere)", "etcd runs on node1 (systemd: active) but does not answer at http://172.29.90.11:2999",
+            "elsewhere)", f"etcd runs on node1 (systemd: active) but does not answer at http://{lab.address(11)}:2999",
             "Nothing was changed.", "ETCD_ADVERTISE_CLIENT_URLS")
 
 

@@ -68,10 +68,10 @@ if [ ! -f "$key" ]; then
 fi
 chmod 0644 "$key.pub"
 
-# 5. Stale lab containers and network from an earlier run.
+# 5. Stale lab containers and networks from an earlier run (the test command's second lab is etcd-ops-lab-91).
 stale=$(docker ps -aq --filter name='^etcd-ops-lab-')
 [ -z "$stale" ] || { log "removing stale lab containers"; docker rm -f $stale >/dev/null; }
-docker network rm etcd-ops-lab >/dev/null 2>&1 || true
+docker network ls -q --filter name='^etcd-ops-lab' | xargs -r docker network rm >/dev/null 2>&1 || true
 
 # 6. The node images, built in parallel.
 pids=()

@@ -17,8 +17,25 @@ import testinfra
 import yaml
 
 TOP = Path(__file__).resolve().parents[3]
-# ETCD_LAB_INVENTORY: another lab of the same shape (a developer's second lab beside a running test command)
-INVENTORY = Path(os.environ.get("ETCD_LAB_INVENTORY") or TOP / "tests" / "lab" / "inventory.yml")
+# Which lab: the test command runs two at once (tests/run.sh). ETCD_LAB_NET is the third number of its network
+# (172.29.NET.0/24), ETCD_LAB_PREFIX names its containers (PREFIX-node1) and network, and ETCD_LAB_ROOT is the
+# directory whose tests/lab/inventory.yml and inventory5.yml name its addresses. Unset: the lab of
+# tests/lab/inventory.yml (172.29.90.0/24, etcd-ops-lab-node1...), the one the README's demo makes.
+NET = os.environ.get("ETCD_LAB_NET") or "90"
+PREFIX = os.environ.get("ETCD_LAB_PREFIX") or "etcd-ops-lab"
+LAB_DIR = Path(os.environ.get("ETCD_LAB_ROOT") or TOP) / "tests" / "lab"
+INVENTORY = LAB_DIR / "inventory.yml"
+INVENTORY5 = LAB_DIR / "inventory5.yml"
+
+
+def address(host: int) -> str:
+    """The address HOST (its last number) on this lab's network: node1 is address(11), node5 address(15)."""
+    return f"172.29.{NET}.{host}"
+
+
+def container(name: str) -> str:
+    """The container of lab node NAME (docker's name for it)."""
+    return f"{PREFIX}-{name}"
 NODES = ("node1", "node2", "node3")
 
 

@@ -302,7 +302,7 @@ def test_the_job_on_a_stopped_member_fails_loudly_and_writes_nothing():
         assert host.run("systemctl start etcd-ops-backup.service").rc != 0
         assert host.run("systemctl is-failed etcd-ops-backup.service").stdout.strip() == "failed"
         journal = host.check_output("journalctl -u etcd-ops-backup.service --no-pager -o cat")
-        assert "etcd-ops-backup failed: The member at http://172.29.90.13:2379 is not healthy" in journal
+        assert f"etcd-ops-backup failed: The member at http://{lab.address(13)}:2379 is not healthy" in journal
         assert node_snapshots("node3") == []
         assert host.check_output(f"ls -A {NODE_DIR}").strip() == ""
     finally:

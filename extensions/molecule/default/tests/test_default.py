@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lab" / "pylib"))
 import lab
 
-MEMBERS = {"node1": "172.29.90.11", "node2": "172.29.90.12", "node3": "172.29.90.13"}
+MEMBERS = {"node1": lab.address(11), "node2": lab.address(12), "node3": lab.address(13)}
 
 
 ALL = ",".join(f"http://{a}:2379" for a in MEMBERS.values())

@@ -36,9 +36,9 @@ def test_nodes_are_bare(before):
 
 
 def test_unreachable_member(before, tmp_path):
-    inv = lab.inventory(tmp_path, lambda d: lab.hostvars(d, "node3").update(ansible_host="172.29.90.99"))
+    inv = lab.inventory(tmp_path, lambda d: lab.hostvars(d, "node3").update(ansible_host=lab.address(99)))
     proc = lab.playbook("deploy", inv)
-    refused(proc, "node3 (172.29.90.99) is unreachable", "Nothing was changed on any member",
+    refused(proc, f"node3 ({lab.address(99)}) is unreachable", "Nothing was changed on any member",
             "Fix: check the host's address (ansible_host)")
     assert_unchanged(before, proc)
 
@@ -54,7 +54,7 @@ def test_member_without_sudo(before, tmp_path):
 def test_address_the_host_does_not_have(before, tmp_path):
     inv = lab.inventory(tmp_path, lambda d: lab.hostvars(d, "node2").update(etcd_address="10.9.9.9"))
     proc = lab.playbook("deploy", inv)
-    refused(proc, "node2: etcd_address '10.9.9.9' is not an address of this host (it has 172.29.90.12",
+    refused(proc, f"node2: etcd_address '10.9.9.9' is not an address of this host (it has {lab.address(12)}",
             "Fix: set etcd_address for node2 in the inventory")
     assert_unchanged(before, proc)
 

@@ -174,7 +174,7 @@ def test_a_snapshot_of_another_cluster_is_refused(store, tmp_path):
     refused(proc, before,
             f"{other / snap.name} is a snapshot of another cluster (ID 1234abcd, token etcd-cluster):",
             "its members are y1=http://10.0.1.1:2380, y2=http://10.0.1.2:2380, y3=http://10.0.1.3:2380;"
-            " the play's are node1=http://172.29.90.11:2380", "Nothing was changed.",
+            f" the play's are node1=http://{lab.address(11)}:2380", "Nothing was changed.",
             "-e etcd_recovery_snapshot_cluster=1234abcd")
     assert sorted(p.name for p in other.iterdir()) == [snap.name, f"{snap.name}.json", f"{snap.name}.sha256"]
     lab.record_edge(1, "disaster_recovery.yml", "the store's newest snapshot is another cluster's (same token)",
@@ -217,7 +217,7 @@ def disaster():
 
 
 def test_an_unreachable_member_is_refused(store, tmp_path, disaster):
-    inv = lab.inventory(tmp_path, lambda d: lab.hostvars(d, "node3").update(ansible_host="172.29.90.99"))
+    inv = lab.inventory(tmp_path, lambda d: lab.hostvars(d, "node3").update(ansible_host=lab.address(99)))
     before = fingerprints()
     proc = recover(store, inv=inv)
     refused(proc, before, "node3 is unreachable over SSH", "Nothing was changed.")

@@ -93,8 +93,8 @@ def test_a_wiped_member_check_mode_shows_the_plan_and_changes_nothing():
     out = lab.flat(proc.stdout)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "check mode: the plan for node1 (member node1), through node2; nothing was changed" in out
-    assert re.search(r"remove member [0-9a-f]+ \(http://172.29.90.11:2380\)", out)
-    assert "add node1 (http://172.29.90.11:2380) as a learner through node2" in out
+    assert re.search(rf"remove member [0-9a-f]+ \(http://{lab.address(11)}:2380\)", out)
+    assert f"add node1 (http://{lab.address(11)}:2380) as a learner through node2" in out
     assert "promote it once it has caught up with the leader" in out
     assert "move /data/etcd.data aside" not in out  # there is nothing to move
     unchanged(before, proc)
@@ -107,9 +107,9 @@ def test_a_node_that_answers_as_another_cluster_is_refused():
     node1 = lab.node("node1")
     node1.check_output(
         "install -d -o etcd -m 0700 /var/lib/stray-etcd && systemd-run --unit stray-etcd -p User=etcd etcd --name node1"
-        " --data-dir /var/lib/stray-etcd --listen-client-urls http://172.29.90.11:2379,http://127.0.0.1:2379"
-        " --advertise-client-urls http://172.29.90.11:2379 --listen-peer-urls http://172.29.90.11:2380"
-        " --initial-advertise-peer-urls http://172.29.90.11:2380 --initial-cluster node1=http://172.29.90.11:2380"
+        f" --data-dir /var/lib/stray-etcd --listen-client-urls http://{lab.address(11)}:2379,http://127.0.0.1:2379"
+        f" --advertise-client-urls http://{lab.address(11)}:2379 --listen-peer-urls http://{lab.address(11)}:2380"
+        f" --initial-advertise-peer-urls http://{lab.address(11)}:2380 --initial-cluster node1=http://{lab.address(11)}:2380"
         " --initial-cluster-token stray")
     try:
         lab.wait_healthy([node1])
@@ -117,7 +117,7 @@ def test_a_node_that_answers_as_another_cluster_is_refused():
         proc = replace("-e", "node=node1")
         out = lab.flat(proc.stdout)
         assert proc.returncode != 0, out[-3000:]
-        assert "node1 answers at http://172.29.90.11:2379 as a member of cluster" in out, out[-3000:]
+        assert f"node1 answers at http://{lab.address(11)}:2379 as a member of cluster" in out, out[-3000:]
         assert "replacing it would wipe a member of another cluster. Nothing was changed." in out
         unchanged(before, proc)
         assert state()[1] == before[1]
@@ -144,7 +144,7 @@ def test_a_wiped_member_is_replaced(tmp_path):
     env = node1.file("/data/etcd.env").content_string
     assert "ETCD_INITIAL_CLUSTER_STATE=existing" in env and "ETCD_NAME=node1" in env
     assert env.endswith("\n") and "\\n" not in env  # whole lines, no escaped newline written out
-    assert re.search(r"^ETCD_INITIAL_CLUSTER=.*node1=http://172.29.90.11:2380", env, re.M)
+    assert re.search(rf"^ETCD_INITIAL_CLUSTER=.*node1=http://{lab.address(11)}:2380", env, re.M)
     data = json.loads(report.read_text())
     assert data["operation"] == "replace_member" and data["result"] == "replaced" and data["env_backup"]
     assert node1.file(data["env_backup"]).content_string == env_before
@@ -232,7 +232,7 @@ def test_an_unreachable_member_gets_its_membership_changed_then_a_rerun_finishes
     assert proc.returncode != 0
     assert "re-added member node3 on node3 through node1" in out
     assert "left to do on node3 (unreachable)" in out and "run replace_member.yml -e node=node3 again" in out
-    [entry] = [m for m in members() if "http://172.29.90.13:2380" in m["peerURLs"]]
+    [entry] = [m for m in members() if f"http://{lab.address(13)}:2380" in m["peerURLs"]]
     assert entry.get("isLearner") and not entry.get("name")  # a learner that has not started
     assert lab.node("node3").file("/data/etcd.data/member").is_directory  # the node was not touched
 
@@ -251,12 +251,12 @@ def test_a_machine_rebuilt_empty_at_a_new_address_is_deployed_then_joined(tmp_pa
     node3 = lab.node("node3")
     node3.check_output("systemctl stop etcd.service; DEBIAN_FRONTEND=noninteractive apt-get purge -y -q etcd-server "
                        "etcd-client >/dev/null; rm -rf /data /etc/systemd/system/etcd.service; systemctl daemon-reload")
-    for args in (["network", "disconnect", "etcd-ops-lab", "etcd-ops-lab-node3"],
-                 ["network", "connect", "--ip", "172.29.90.23", "etcd-ops-lab", "etcd-ops-lab-node3"]):
+    for args in (["network", "disconnect", lab.PREFIX, lab.container("node3")],
+                 ["network", "connect", "--ip", lab.address(23), lab.PREFIX, lab.container("node3")]):
         subprocess.run(["docker", *args], check=True, capture_output=True)
 
     def moved(data):
-        lab.hostvars(data, "node3")["ansible_host"] = "172.29.90.23"
+        lab.hostvars(data, "node3")["ansible_host"] = lab.address(23)
     inv = lab.inventory(tmp_path, moved)
     others = {n: lab.fingerprint(n) for n in ("node1", "node2")}
 
@@ -269,18 +269,19 @@ def test_a_machine_rebuilt_empty_at_a_new_address_is_deployed_then_joined(tmp_pa
     node3 = lab.node("node3", inv)  # the same container, reached at its new address through the inventory copy
     assert node3.run("pgrep -x etcd").rc != 0
     assert node3.run("systemctl is-enabled etcd.service").stdout.strip() != "enabled"  # "linked"
-    assert node3.file("/data/etcd.env").contains("ETCD_INITIAL_ADVERTISE_PEER_URLS=http://172.29.90.23:2380")
+    assert node3.file("/data/etcd.env").contains(f"ETCD_INITIAL_ADVERTISE_PEER_URLS=http://{lab.address(23)}:2380")
 
     proc = lab.playbook("replace_member", inv, "-e", "node=node3")
     out = lab.flat(proc.stdout)
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert re.search(r"removed: member [0-9a-f]+ http://172.29.90.13:2380", out)
-    assert "added: node3 http://172.29.90.23:2380 as a learner, promoted" in out and "3/3 voting members healthy" in out
+    assert re.search(rf"removed: member [0-9a-f]+ http://{lab.address(13)}:2380", out)
+    assert f"added: node3 http://{lab.address(23)}:2380 as a learner, promoted" in out
+    assert "3/3 voting members healthy" in out
     listed = members()  # through node2
     assert sorted(m.get("name", "") for m in listed) == ["node1", "node2", "node3"]
     assert not any(m.get("isLearner") for m in listed)
     [entry] = [m for m in listed if m["name"] == "node3"]
-    assert entry["peerURLs"] == ["http://172.29.90.23:2380"]
+    assert entry["peerURLs"] == [f"http://{lab.address(23)}:2380"]
     lab.wait_healthy([node3])
     out = node3.check_output("etcdctl get /replace-test/ --prefix --keys-only")
     assert len([line for line in out.splitlines() if line.strip()]) == KEYS

@@ -51,7 +51,7 @@ def test_backup_with_only_the_store_set(store):
     assert proc.returncode == 0, proc.stdout[-3000:]
     [snap] = [p for p in store.iterdir() if NAME.match(p.name)]
     meta = json.loads(Path(f"{snap}.json").read_text())
-    assert meta["cluster_token"] == "etcd-cluster" and meta["source_endpoint"] == "https://172.29.90.11:2379"
+    assert meta["cluster_token"] == "etcd-cluster" and meta["source_endpoint"] == f"https://{lab.address(11)}:2379"
     assert sorted(meta["members"]) == ["node1", "node2", "node3"] and meta["revision"] >= KEYS
     assert Path(f"{snap}.sha256").read_text().split()[0] == hashlib.sha256(snap.read_bytes()).hexdigest()
     lab.record_edge(4, "backup.yml", "etcd_backup_dir only", "saved a snapshot over TLS",

@@ -113,7 +113,7 @@ def test_deploy_with_another_pki_dir_is_refused(tmp_path):
 
 
 # --- the user's own certificates (etcd_deploy_tls_ca_src, _cert_src, _key_src) ------------------------------------
-ADDRESSES = {"node1": "172.29.90.11", "node2": "172.29.90.12", "node3": "172.29.90.13"}
+ADDRESSES = {"node1": lab.address(11), "node2": lab.address(12), "node3": lab.address(13)}
 SERVER_AND_CLIENT = x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH,
                                            x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH])
 
@@ -201,7 +201,7 @@ def test_own_certificates_that_do_not_fit_are_refused(pki, own_certs, tmp_path):
     before = fingerprints()
     proc = deploy_own(pki, tmp_path)
     refused("deploy.yml", proc, before,
-            f"node2: the certificate {tmp_path}/node2.crt does not name IP:172.29.90.12",
+            f"node2: the certificate {tmp_path}/node2.crt does not name IP:{lab.address(12)}",
             f"the key {tmp_path}/node3.key is not the key of the certificate {tmp_path}/node3.crt",
             f"the certificate {tmp_path}/node1.crt does not allow both serverAuth and clientAuth",
             "Nothing was changed on any member",
@@ -240,7 +240,7 @@ def test_the_scheduled_job_snapshots_over_tls(store):
     node2 = lab.node("node2")
     settings = json.loads(node2.file("/etc/etcd-ops/backup.json").content_string)
     assert (settings["endpoint"], settings["ca_cert"], settings["client_key"]) == (
-        "https://172.29.90.12:2379", f"{PKI}/ca.crt", f"{PKI}/member.key")
+        f"https://{lab.address(12)}:2379", f"{PKI}/ca.crt", f"{PKI}/member.key")
     node2.check_output("systemctl start etcd-ops-backup.service")
     [snap] = [n for n in node2.check_output("ls -A /var/backups/etcd-ops").split() if n.endswith(".db")]
     assert json.loads(node2.file(f"/var/backups/etcd-ops/{snap}.json").content_string)["keys"] >= KEYS
@@ -288,7 +288,7 @@ def test_wrong_tls_files_are_refused(store, other_ca, playbook, case, ca, messag
 
 
 def test_a_peer_certificate_that_does_not_name_its_member_is_refused(store):
-    # node2's certificate swapped for node3's (same CA, names 172.29.90.13 and node3)
+    # node2's certificate swapped for node3's (same CA, names node3's address and node3)
     node2 = lab.node("node2")
     node3_cert = lab.node("node3").file(f"{PKI}/member.crt").content_string
     node2.check_output(f"cp -p {PKI}/member.crt /root/member.crt.saved && "
@@ -296,8 +296,9 @@ def test_a_peer_certificate_that_does_not_name_its_member_is_refused(store):
     try:
         before = fingerprints()
         proc = lab.playbook("disaster_recovery", lab.INVENTORY, "-e", f"etcd_backup_dir={store}")
-        refused("disaster_recovery.yml", proc, before, "node2: the peer URLs are https (https://172.29.90.12:2380), "
-                f"but its peer certificate {PKI}/member.crt does not name 172.29.90.12",
+        refused("disaster_recovery.yml", proc, before,
+                f"node2: the peer URLs are https (https://{lab.address(12)}:2380), "
+                f"but its peer certificate {PKI}/member.crt does not name {lab.address(12)}",
                 "Nothing was changed.", case="a peer certificate that does not name its member's address")
     finally:
         node2.check_output(f"cp -p /root/member.crt.saved {PKI}/member.crt")
