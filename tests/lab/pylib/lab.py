@@ -36,6 +36,8 @@ def address(host: int) -> str:
 def container(name: str) -> str:
     """The container of lab node NAME (docker's name for it)."""
     return f"{PREFIX}-{name}"
+
+
 NODES = ("node1", "node2", "node3")
 
 
