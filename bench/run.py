@@ -299,7 +299,8 @@ class Lab:
         """Host name -> container name, from the scenario's platforms (else the shared config.yml's)."""
         scenario = yaml.safe_load((MOLECULE / self.scenario / "molecule.yml").read_text())
         platforms = scenario.get("platforms") or yaml.safe_load((MOLECULE / "config.yml").read_text())["platforms"]
-        return {p["hostname"]: p["name"] for p in platforms}
+        # the names are templates of the lab's variables (${ETCD_LAB_PREFIX:-etcd-ops-lab}-node1): lab.py expands them
+        return {p["hostname"]: lablib.container(p["hostname"]) for p in platforms}
 
     # molecule, as tests/run.sh calls it: from the repository root, the venv's bin on PATH (molecule calls
     # ansible-config), ETCD_LAB_SUITE choosing the image

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_env import parse_env_file
+
 DOCUMENTATION = r"""
 name: env_file
 short_description: Parse a systemd EnvironmentFile into a dictionary
@@ -35,27 +37,6 @@ _value:
   description: The variables, by name.
   type: dict
 """
-
-
-def parse_env_file(text):
-    if not isinstance(text, str):
-        raise TypeError(f"env_file expects the file's text as a string, got {type(text).__name__}")
-    result = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line[0] in "#;":
-            continue
-        if line.startswith("export "):
-            line = line[len("export "):].lstrip()
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        result[key] = value
-    return result
 
 
 class FilterModule:

@@ -162,17 +162,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_snapshot_file as snapfile
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError, etcd_argument_spec
-
-MARKER = os.path.join("member", ".etcd-ops-restore.json")
-STAGING = ".etcd-ops-staging"
-
-
-def read_marker(directory):
-    try:
-        with open(os.path.join(directory, MARKER)) as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import MARKER, STAGING, read_marker
 
 
 def chown_tree(path, uid, gid):

@@ -1,0 +1,270 @@
+#!/usr/bin/python
+# Copyright: etcd_ops.etcd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: etcd_node_info
+short_description: Everything a recovery's preflight needs to know about one member, in one call
+version_added: 0.1.0
+description:
+  - Reads one member as it is, changing nothing, so that the controller can decide on every member at once
+    from one round trip each.
+  - The env file (O(env_file)), parsed as systemd's C(EnvironmentFile=) reads it.
+  - The unit's state and the user it runs etcd as (C(systemctl show)).
+  - The member's own health and status through etcdctl, at the first of the env file's
+    C(ETCD_ADVERTISE_CLIENT_URLS), with a short timeout and without O(user) and O(password) (a login is a raft
+    request, which a member without quorum never answers). A probe that cannot run (no etcdctl) is reported,
+    not failed.
+  - The data dir (the env file's C(ETCD_DATA_DIR), else O(data_dir)), whether it exists, holds an initialised
+    member dir, and is a mount point; the free space under it and under each of O(space_paths); the dirs an
+    earlier recovery moved aside (C(<data dir>.<UTC time>)).
+  - The marks that M(etcd_ops.etcd.etcd_restore) left in what it restored (in place, staged and retired).
+extends_documentation_fragment:
+  - etcd_ops.etcd.connection
+  - etcd_ops.etcd.attributes
+  - etcd_ops.etcd.attributes.info_module
+options:
+  env_file:
+    description: The member's env file.
+    type: path
+    required: true
+  data_dir:
+    description: The data dir when the env file has no C(ETCD_DATA_DIR) (or no env file exists).
+    type: path
+    default: /var/lib/etcd
+  space_paths:
+    description:
+      - More paths to measure the free space under (a path that does not exist yet is measured at its nearest
+        existing parent), beside the data dir's parent.
+    type: list
+    elements: path
+    default: []
+  probe:
+    description: Ask the member for its health and status. V(false) reads only files and systemd.
+    type: bool
+    default: true
+  unit:
+    description: The systemd unit that runs etcd.
+    type: str
+    default: etcd.service
+notes:
+  - O(endpoints) is ignored, the probe asks the member at the URL its env file advertises (else
+    C(http://127.0.0.1:2379)). O(ca_cert), O(client_cert) and O(client_key) default to the env file's
+    C(ETCD_TRUSTED_CA_FILE), C(ETCD_CERT_FILE) and C(ETCD_KEY_FILE).
+author:
+  - etcd_ops maintainers (@etcd-ops)
+"""
+
+EXAMPLES = r"""
+- name: Read each member once
+  etcd_ops.etcd.etcd_node_info:
+    env_file: /data/etcd.env
+    space_paths: [/var/tmp/etcd-restore]
+    command_timeout: 2
+  register: node
+
+- name: Show whether etcd runs and answers there
+  ansible.builtin.debug:
+    msg: "{{ node.unit.active_state }}, healthy: {{ node.probe.healthy }}"
+"""
+
+RETURN = r"""
+env_exists:
+  description: Whether the env file exists.
+  returned: always
+  type: bool
+env:
+  description: The env file's variables ({} without one).
+  returned: always
+  type: dict
+data_dir:
+  description: The data dir, without a trailing C(/).
+  returned: always
+  type: str
+  sample: /data/etcd
+wal_dir:
+  description: The env file's C(ETCD_WAL_DIR), without a trailing C(/); empty when the WAL is in the data dir.
+  returned: always
+  type: str
+endpoint:
+  description: The client URL the probe asked.
+  returned: always
+  type: str
+unit:
+  description: The unit as systemd sees it (empty strings when systemctl cannot tell).
+  returned: always
+  type: dict
+  contains:
+    load_state: {description: "C(loaded), C(not-found), ...", type: str}
+    active_state: {description: "C(active), C(inactive), C(failed), ...", type: str}
+    user: {description: "The unit's C(User=); empty means root.", type: str}
+probe:
+  description: The member's answer (with O(probe)).
+  returned: always
+  type: dict
+  contains:
+    ran: {description: "Whether the probe could run (V(false): no etcdctl, or O(probe=false)).", type: bool}
+    healthy: {description: "The member serves a quorum read, or its status names a leader.", type: bool}
+    quorate: {description: "It served a linearizable read (also under an alarm such as NOSPACE).", type: bool}
+    alarms: {description: "The alarms it reports.", type: list, elements: str}
+    status: {description: "Its status (leader, revision, ...); {} when it did not answer.", type: dict}
+    error: {description: "Why it is not healthy, or why the probe could not run.", type: str}
+data:
+  description: The data dir on disk.
+  returned: always
+  type: dict
+  contains:
+    exists: {description: "The data dir exists.", type: bool}
+    initialised: {description: "It holds a member dir (C(member/)).", type: bool}
+    mountpoint: {description: "It is a mount point.", type: bool}
+space:
+  description: The free space under the data dir's parent, then under each of O(space_paths).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path: {description: "The path asked.", type: str}
+    mount: {description: "The mount point it is on.", type: str}
+    free: {description: "Bytes free for root (as C(df -B1) shows them available).", type: int}
+marks:
+  description: The marks of an earlier recovery (each null when absent or unreadable).
+  returned: always
+  type: dict
+  contains:
+    data: {description: "In the data dir: the restore that was switched into place.", type: dict}
+    staging: {description: "In the staging dir: a restore that was staged, not switched.", type: dict}
+    done: {description: "The retired mark of a verified recovery.", type: dict}
+kept:
+  description: The old data dirs an earlier recovery moved aside (C(<data dir>.2*)), sorted.
+  returned: always
+  type: list
+  elements: str
+versions:
+  description: The etcd tools installed (null when one is not).
+  returned: always
+  type: dict
+commands:
+  description: The commands run, without secrets.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import glob
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError, etcd_argument_spec
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_cluster import cluster_info
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_env import parse_env_file
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import marks
+
+# the env file's TLS files, for the options left unset
+ENV_TLS = (("ca_cert", "ETCD_TRUSTED_CA_FILE"), ("client_cert", "ETCD_CERT_FILE"), ("client_key", "ETCD_KEY_FILE"))
+UNIT_PROPERTIES = (("LoadState", "load_state"), ("ActiveState", "active_state"), ("User", "user"))
+
+
+def _strip(path):
+    return path.rstrip("/") or path
+
+
+def read_env(path):
+    try:
+        with open(path) as handle:
+            return True, parse_env_file(handle.read())
+    except FileNotFoundError:
+        return False, {}
+
+
+def unit_state(module, unit):
+    argv = ["systemctl", "show"] + ["--property=%s" % prop for prop, _ in UNIT_PROPERTIES] + [unit]
+    rc, out, err = module.run_command(argv)
+    props = parse_env_file(out) if rc == 0 else {}
+    return {key: props.get(prop, "") for prop, key in UNIT_PROPERTIES}
+
+
+def existing(path):
+    """The path, or its nearest parent that exists."""
+    path = os.path.abspath(path)
+    while not os.path.exists(path) and path != os.path.dirname(path):
+        path = os.path.dirname(path)
+    return path
+
+
+def mount_of(path):
+    path = os.path.realpath(existing(path))
+    while not os.path.ismount(path):
+        path = os.path.dirname(path)
+    return path
+
+
+def free_space(path):
+    where = existing(path)
+    stat = os.statvfs(where)
+    return dict(path=path, mount=mount_of(where), free=stat.f_bavail * stat.f_frsize)
+
+
+def probe(client, endpoint):
+    """The member's own health and status; a probe that cannot run says why instead of failing."""
+    try:
+        info = cluster_info(client, [endpoint], expand=False, list_members=False)
+    except EtcdError as exc:
+        return dict(ran=False, healthy=False, quorate=False, alarms=[], status={},
+                    error=" ".join(filter(None, (exc.msg, exc.hint))).strip()), {}
+    answer = info["endpoints"][0] if info["endpoints"] else {}
+    status = answer.get("status") or {}
+    quorate = bool(answer.get("quorate"))
+    return dict(ran=True, healthy=quorate or bool(status.get("has_leader")), quorate=quorate,
+                alarms=sorted(set(answer.get("alarms") or []) | set(status.get("alarms") or [])),
+                status=status, error=(answer.get("error") or "").strip()), info["versions"]
+
+
+def observe(module, client, p, exists, env):
+    data_dir = _strip(env.get("ETCD_DATA_DIR") or p["data_dir"])
+    endpoint = (env.get("ETCD_ADVERTISE_CLIENT_URLS") or "http://127.0.0.1:2379").split(",")[0].strip()
+    result = dict(env_exists=exists, env=env, data_dir=data_dir, wal_dir=_strip(env.get("ETCD_WAL_DIR", "")),
+                  endpoint=endpoint, unit=unit_state(module, p["unit"]))
+    result["data"] = dict(exists=os.path.isdir(data_dir), initialised=os.path.isdir(os.path.join(data_dir, "member")),
+                          mountpoint=os.path.ismount(data_dir))
+    result["space"] = [free_space(path) for path in [os.path.dirname(data_dir)] + list(p["space_paths"])]
+    result["marks"] = marks(data_dir)
+    result["kept"] = sorted(path for path in glob.glob(glob.escape(data_dir) + ".2*") if os.path.isdir(path))
+    if p["probe"]:
+        result["probe"], result["versions"] = probe(client, endpoint)
+    else:
+        result["probe"] = dict(ran=False, healthy=False, quorate=False, alarms=[], status={}, error="")
+        result["versions"] = {}
+    if not result["versions"]:
+        try:
+            result["versions"] = client.versions()
+        except EtcdError:  # etcdctl refuses to run without its TLS files: the probe said so already
+            result["versions"] = dict(etcdctl=None, etcdutl=None)
+    return result
+
+
+def main():
+    module = AnsibleModule(argument_spec=etcd_argument_spec(env_file=dict(type="path", required=True),
+                                                            data_dir=dict(type="path", default="/var/lib/etcd"),
+                                                            space_paths=dict(type="list", elements="path", default=[]),
+                                                            probe=dict(type="bool", default=True),
+                                                            unit=dict(type="str", default="etcd.service")),
+                           supports_check_mode=True)
+    p = module.params
+    exists, env = read_env(p["env_file"])
+    for option, variable in ENV_TLS:
+        if not p.get(option) and env.get(variable):
+            p[option] = env[variable]
+    p["user"] = p["password"] = None  # a login needs quorum: the probe asks without credentials
+    client = EtcdClient(module)
+    try:
+        result = observe(module, client, p, exists, env)
+    except (OSError, EtcdError) as exc:
+        module.fail_json(msg="Could not read this member: %s" % exc, commands=client.commands)
+    module.exit_json(changed=False, commands=client.commands, **result)
+
+
+if __name__ == "__main__":
+    main()

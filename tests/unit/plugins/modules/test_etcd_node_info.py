@@ -1,0 +1,125 @@
+"""etcd_node_info on a member laid out in a temporary dir, with etcdctl answering from recorded output."""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.etcd_ops.etcd.plugins.modules import etcd_node_info
+
+UNIT = "LoadState=loaded\nActiveState=active\nUser=etcd\n"
+
+
+def member(tmp_path, env=True, tls=False):
+    data = tmp_path / "etcd.data"
+    (data / "member").mkdir(parents=True)
+    if env:
+        lines = ["ETCD_NAME=node1", f"ETCD_DATA_DIR={data}/", "ETCD_ADVERTISE_CLIENT_URLS=http://172.29.90.11:2379",
+                 'ETCD_INITIAL_CLUSTER_TOKEN="etcd-cluster"']
+        if tls:
+            lines += ["ETCD_TRUSTED_CA_FILE=/etc/etcd/ca.pem", "ETCD_CERT_FILE=/etc/etcd/node1.pem",
+                      "ETCD_KEY_FILE=/etc/etcd/node1-key.pem"]
+        (tmp_path / "etcd.env").write_text("\n".join(lines) + "\n")
+    return data
+
+
+def answer(fake, recorded, version, prefix=""):
+    fake.on("version", recorded(version, "version.txt"))
+    fake.on("endpoint status -w json", recorded(version, prefix + "endpoint_status.json"))
+    fake.on("endpoint health -w json", recorded(version, prefix + "endpoint_health.json"))
+    fake.on("show", UNIT)  # systemctl show
+    return fake
+
+
+def test_a_healthy_member_with_marks_and_kept_dirs(tmp_path, fake_etcd, run_module, recorded, version):
+    data = member(tmp_path)
+    mark = dict(snapshot_sha256="a" * 64, initial_cluster="node1=http://172.29.90.11:2380")
+    (data / "member" / ".etcd-ops-restore.done.json").write_text(json.dumps(mark))
+    staging = tmp_path / "etcd.data.etcd-ops-staging" / "member"
+    staging.mkdir(parents=True)
+    (staging / ".etcd-ops-restore.json").write_text("{not json")
+    (tmp_path / "etcd.data.20261201T000000Z").mkdir()
+    fake = answer(fake_etcd(), recorded, version)
+    result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "command_timeout": 2,
+                                         "space_paths": [str(tmp_path / "no" / "such")]})
+    assert not result["changed"] and result["env_exists"]
+    assert result["env"]["ETCD_INITIAL_CLUSTER_TOKEN"] == "etcd-cluster"
+    assert result["data_dir"] == str(data) and result["endpoint"] == "http://172.29.90.11:2379"
+    assert result["unit"] == dict(load_state="loaded", active_state="active", user="etcd")
+    assert result["probe"]["ran"] and result["probe"]["healthy"] and result["probe"]["quorate"]
+    assert result["probe"]["status"]["has_leader"]
+    assert result["data"] == dict(exists=True, initialised=True, mountpoint=False)
+    assert [s["path"] for s in result["space"]] == [str(tmp_path), str(tmp_path / "no" / "such")]
+    assert all(s["free"] > 0 and s["mount"].startswith("/") for s in result["space"])
+    assert result["marks"] == dict(data=None, staging=None, done=mark)  # an unreadable mark is no mark
+    assert result["kept"] == [str(tmp_path / "etcd.data.20261201T000000Z")]
+    assert result["versions"]["etcdctl"] == version
+    # the probe asked the env file's URL, without credentials, with a short timeout
+    health = next(env for argv, env in fake.calls if argv[1:3] == ["endpoint", "health"])
+    assert health["ETCDCTL_ENDPOINTS"] == "http://172.29.90.11:2379" and health["ETCDCTL_COMMAND_TIMEOUT"] == "2s"
+    assert "ETCDCTL_USER" not in health and "ETCDCTL_PASSWORD" not in health
+
+
+def test_a_member_without_quorum_is_not_healthy(tmp_path, fake_etcd, run_module, recorded, version):
+    """No leader in its status, its health read timed out: not a member of a cluster with quorum."""
+    member(tmp_path)
+    fake = fake_etcd().on("version", recorded(version, "version.txt")).on("show", UNIT)
+    fake.on("endpoint status -w json", "", rc=1, stderr="context deadline exceeded")
+    fake.on("endpoint health -w json", json.dumps([dict(endpoint="http://172.29.90.11:2379", health=False,
+                                                        took="2s", error="context deadline exceeded")]), rc=1)
+    result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "command_timeout": 2})
+    assert result["probe"]["ran"] and not result["probe"]["healthy"] and not result["probe"]["quorate"]
+    assert result["probe"]["status"] == {} and result["probe"]["error"] == "context deadline exceeded"
+
+
+def test_a_member_that_still_calls_itself_leader_counts_as_healthy(tmp_path, fake_etcd, run_module, recorded,
+                                                                  version):
+    """A member that just lost its peers names itself leader until its election timeout: careful on purpose, the
+    recovery takes that for a cluster that may have quorum (and refuses; a second run after the timeout goes on)."""
+    member(tmp_path)
+    fake = fake_etcd().on("version", recorded(version, "version.txt")).on("show", UNIT)
+    fake.on("endpoint status -w json", recorded(version, "no_quorum_endpoint_status.json"), rc=1,
+            stderr=recorded(version, "no_quorum_endpoint_status.err"))
+    fake.on("endpoint health -w json", recorded(version, "no_quorum_endpoint_health.json"), rc=1,
+            stderr=recorded(version, "no_quorum_endpoint_health.err"))
+    result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "command_timeout": 2})
+    assert not result["probe"]["quorate"]
+    assert result["probe"]["healthy"] == result["probe"]["status"]["has_leader"]
+
+
+def test_nospace_is_quorate(tmp_path, fake_etcd, run_module, recorded, version):
+    member(tmp_path)
+    fake = answer(fake_etcd(), recorded, version, prefix="nospace_")
+    result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env")})
+    assert result["probe"]["healthy"] and result["probe"]["quorate"] and result["probe"]["alarms"] == ["NOSPACE"]
+    assert fake.argvs()
+
+
+def test_without_etcdctl_the_probe_says_why(tmp_path, fake_etcd, run_module):
+    member(tmp_path)
+    fake_etcd(tools=()).on("show", UNIT)
+    result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env")})
+    assert not result.get("failed") and not result["probe"]["ran"] and not result["probe"]["healthy"]
+    assert result["probe"]["error"].startswith("etcdctl is not installed on this host. Install etcd-client")
+    assert result["versions"] == {"etcdctl": None, "etcdutl": None}
+
+
+def test_no_env_file_falls_back_to_the_given_data_dir(tmp_path, fake_etcd, run_module):
+    data = member(tmp_path, env=False)
+    fake = fake_etcd(tools=()).on("show", "LoadState=not-found\nActiveState=inactive\nUser=\n")
+    result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "data_dir": f"{data}/",
+                                         "probe": False})
+    assert not result["env_exists"] and result["env"] == {} and result["data_dir"] == str(data)
+    assert result["endpoint"] == "http://127.0.0.1:2379" and not result["probe"]["ran"]
+    assert result["unit"]["load_state"] == "not-found"
+    assert not any(argv[0].endswith("etcdctl") for argv in fake.argvs())
+
+
+def test_the_env_file_s_tls_files_are_used_unless_given(tmp_path, fake_etcd, run_module, recorded, version):
+    member(tmp_path, tls=True)
+    fake = answer(fake_etcd(), recorded, version)
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "ca_cert": str(ca)})
+    # the env file's client cert does not exist here: the probe says so instead of failing
+    assert not result["probe"]["ran"] and "/etc/etcd/node1.pem does not exist" in result["probe"]["error"]
+    assert not fake.argvs()[1:] or all("endpoint" not in argv for argv in fake.argvs())
