@@ -35,15 +35,7 @@ _raw:
 
 from ansible.plugins.lookup import LookupBase  # noqa: E402 (after the documentation, as ansible-test wants)
 
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import meta_from_text  # noqa: E402
-
-
-def read_meta(path):
-    try:
-        with open(path + ".json", encoding="utf-8") as handle:
-            return meta_from_text(handle.read())
-    except (OSError, UnicodeDecodeError):
-        return {}
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_snapshot_file import read_meta  # noqa: E402
 
 
 class LookupModule(LookupBase):

@@ -24,6 +24,7 @@ import sys
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_snapshot_file as snapfile
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_snapshot_file import meta_from_text
 
 SEARCH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 INCOMING = ".incoming-"
@@ -44,15 +45,6 @@ def stored(directory, cluster):
     """The snapshots of `cluster` in `directory`, newest first (the UTC stamp in the name sorts them)."""
     pattern = name_pattern(cluster)
     return sorted((n for n in os.listdir(directory) if pattern.match(n)), reverse=True)
-
-
-def meta_from_text(text):
-    """A snapshot's metadata (its .json sidecar's text) as a dict: {} when it is empty, not JSON or not an object."""
-    try:
-        meta = json.loads(text) if text else {}
-    except (TypeError, ValueError):
-        return {}
-    return meta if isinstance(meta, dict) else {}
 
 
 def bucket_metas(names, local, fetched):

@@ -12,6 +12,7 @@ size % 512 == 32 and sha256(file[:-32]) == file[-32:]; that is the check `snapsh
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -78,6 +79,25 @@ def sidecar_text(path, sha256):
     return "%s  %s\n" % (sha256, os.path.basename(path))
 
 
+def meta_from_text(text):
+    """A snapshot's metadata (its .json sidecar's text) as a dict: {} when it is empty, not JSON or not an object."""
+    try:
+        meta = json.loads(text) if text else {}
+    except (TypeError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def read_meta(path):
+    """The metadata backup.yml wrote beside a snapshot (<snapshot>.json: its cluster, members, revision, keys);
+    {} when there is none or it cannot be read."""
+    try:
+        with open(path + ".json", encoding="utf-8") as handle:
+            return meta_from_text(handle.read())
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
 def inspect(client, path, deep=False, deep_dir=None, skip_hash_check=False, require_sidecar=False, read_status=True,
             expected_sha256=None):
     """Everything there is to know about a snapshot file; raises EtcdError when it is not usable.
@@ -117,7 +137,7 @@ def inspect(client, path, deep=False, deep_dir=None, skip_hash_check=False, requ
                         hint="Use another snapshot; only a db file copied from a data dir may be restored "
                              "with skip_hash_check, knowingly.")
     checked = dict(path=path, size=d["size"], sha256=d["sha256"], sidecar=sidecar,
-                   trailer=dict(present=d["has_trailer"], valid=d["trailer_ok"]))
+                   trailer=dict(present=d["has_trailer"], valid=d["trailer_ok"]), meta=read_meta(path))
     if not read_status:
         return dict(checked, status={}, deep={}, tool="", versions={}, restore_bump_revision=False)
     tool = client.snapshot_tool()

@@ -79,6 +79,14 @@ env:
   description: The env file's variables ({} without one).
   returned: always
   type: dict
+env_text:
+  description: The env file's text, to rewrite it line by line ('' without one).
+  returned: always
+  type: str
+env_mode:
+  description: The env file's mode, in octal digits (C(0644) without one).
+  returned: always
+  type: str
 data_dir:
   description: The data dir, without a trailing C(/).
   returned: always
@@ -154,6 +162,7 @@ commands:
 
 import glob
 import os
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -172,11 +181,12 @@ def _strip(path):
 
 
 def read_env(path):
+    """(exists, text, mode): the env file's text and its mode as octal digits ('', '0644' without one)."""
     try:
         with open(path) as handle:
-            return True, parse_env_file(handle.read())
+            return True, handle.read(), "%04o" % stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
     except FileNotFoundError:
-        return False, {}
+        return False, "", "0644"
 
 
 def unit_state(module, unit):
@@ -203,8 +213,8 @@ def mount_of(path):
 
 def free_space(path):
     where = existing(path)
-    stat = os.statvfs(where)
-    return dict(path=path, mount=mount_of(where), free=stat.f_bavail * stat.f_frsize)
+    fs = os.statvfs(where)
+    return dict(path=path, mount=mount_of(where), free=fs.f_bavail * fs.f_frsize)
 
 
 def probe(client, endpoint):
@@ -222,10 +232,12 @@ def probe(client, endpoint):
                 status=status, error=(answer.get("error") or "").strip()), info["versions"]
 
 
-def observe(module, client, p, exists, env):
+def observe(module, client, p, exists, text, mode):
+    env = parse_env_file(text)
     data_dir = _strip(env.get("ETCD_DATA_DIR") or p["data_dir"])
     endpoint = (env.get("ETCD_ADVERTISE_CLIENT_URLS") or "http://127.0.0.1:2379").split(",")[0].strip()
-    result = dict(env_exists=exists, env=env, data_dir=data_dir, wal_dir=_strip(env.get("ETCD_WAL_DIR", "")),
+    result = dict(env_exists=exists, env=env, env_text=text, env_mode=mode, data_dir=data_dir,
+                  wal_dir=_strip(env.get("ETCD_WAL_DIR", "")),
                   endpoint=endpoint, unit=unit_state(module, p["unit"]))
     result["data"] = dict(exists=os.path.isdir(data_dir), initialised=os.path.isdir(os.path.join(data_dir, "member")),
                           mountpoint=os.path.ismount(data_dir))
@@ -253,14 +265,15 @@ def main():
                                                             unit=dict(type="str", default="etcd.service")),
                            supports_check_mode=True)
     p = module.params
-    exists, env = read_env(p["env_file"])
+    exists, text, mode = read_env(p["env_file"])
+    env = parse_env_file(text)
     for option, variable in ENV_TLS:
         if not p.get(option) and env.get(variable):
             p[option] = env[variable]
     p["user"] = p["password"] = None  # a login needs quorum: the probe asks without credentials
     client = EtcdClient(module)
     try:
-        result = observe(module, client, p, exists, env)
+        result = observe(module, client, p, exists, text, mode)
     except (OSError, EtcdError) as exc:
         module.fail_json(msg="Could not read this member: %s" % exc, commands=client.commands)
     module.exit_json(changed=False, commands=client.commands, **result)

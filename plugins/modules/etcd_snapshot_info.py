@@ -80,6 +80,12 @@ sha256:
   description: The sha256 of the whole file (what the sidecar holds).
   returned: success
   type: str
+meta:
+  description:
+    - The metadata C(backup.yml) wrote beside the snapshot (C(<path>.json) - its cluster ID and token, members and
+      their peer URLs, revision, key count); {} when there is none or it is not a JSON object.
+  returned: success
+  type: dict
 sidecar:
   description: C(path) of the sidecar, whether it C(exists), the C(sha256) it holds, and whether it C(matches).
   returned: success

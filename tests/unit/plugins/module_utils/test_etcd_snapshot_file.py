@@ -55,3 +55,13 @@ def test_bad_sidecar(tmp_path):
     (tmp_path / "s.db.sha256").write_text("not a checksum\n")
     with pytest.raises(ValueError, match="sha256sum format"):
         sf.read_sidecar(str(tmp_path / "s.db"))
+
+
+def test_inspect_returns_the_metadata_backup_wrote(tmp_path):
+    path = tmp_path / "etcd-cluster-20261204T000000Z-r5.db"
+    path.write_bytes(snapshot_bytes())
+    assert sf.inspect(None, str(path), read_status=False)["meta"] == {}  # none
+    (tmp_path / (path.name + ".json")).write_text('{"cluster_id": "ab", "revision": 5}')
+    assert sf.inspect(None, str(path), read_status=False)["meta"] == {"cluster_id": "ab", "revision": 5}
+    (tmp_path / (path.name + ".json")).write_text("[not an object")
+    assert sf.inspect(None, str(path), read_status=False)["meta"] == {}

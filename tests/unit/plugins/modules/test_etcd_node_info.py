@@ -38,11 +38,13 @@ def test_a_healthy_member_with_marks_and_kept_dirs(tmp_path, fake_etcd, run_modu
     staging.mkdir(parents=True)
     (staging / ".etcd-ops-restore.json").write_text("{not json")
     (tmp_path / "etcd.data.20261201T000000Z").mkdir()
+    (tmp_path / "etcd.env").chmod(0o640)
     fake = answer(fake_etcd(), recorded, version)
     result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "command_timeout": 2,
                                          "space_paths": [str(tmp_path / "no" / "such")]})
     assert not result["changed"] and result["env_exists"]
     assert result["env"]["ETCD_INITIAL_CLUSTER_TOKEN"] == "etcd-cluster"
+    assert result["env_text"] == (tmp_path / "etcd.env").read_text() and result["env_mode"] == "0640"
     assert result["data_dir"] == str(data) and result["endpoint"] == "http://172.29.90.11:2379"
     assert result["unit"] == dict(load_state="loaded", active_state="active", user="etcd")
     assert result["probe"]["ran"] and result["probe"]["healthy"] and result["probe"]["quorate"]
@@ -109,6 +111,7 @@ def test_no_env_file_falls_back_to_the_given_data_dir(tmp_path, fake_etcd, run_m
     result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "data_dir": f"{data}/",
                                          "probe": False})
     assert not result["env_exists"] and result["env"] == {} and result["data_dir"] == str(data)
+    assert result["env_text"] == ""
     assert result["endpoint"] == "http://127.0.0.1:2379" and not result["probe"]["ran"]
     assert result["unit"]["load_state"] == "not-found"
     assert not any(argv[0].endswith("etcdctl") for argv in fake.argvs())
