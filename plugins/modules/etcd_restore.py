@@ -20,6 +20,9 @@ description:
   - A marker in the restored dir (the snapshot's sha256, the member's name, peer URLs, the initial cluster
     and token) makes a second run with the same inputs report unchanged without touching the dir.
   - Stop etcd on the member before O(state=present); the module does not manage the service.
+  - With O(state=retired), once the recovered cluster is verified, it retires the marker (renames it to
+    C(member/.etcd-ops-restore.done.json)), so that a later run finds the recovery done, and a new disaster is
+    restored afresh; with O(remove_snapshot) it first removes the snapshot copy and its sidecar.
 extends_documentation_fragment:
   - etcd_ops.etcd.connection
   - etcd_ops.etcd.attributes
@@ -36,22 +39,21 @@ options:
     description: A separate WAL dir (C(ETCD_WAL_DIR)), staged and switched the same way; start etcd with the same value.
     type: path
   name:
-    description: The member's name (C(ETCD_NAME)); it must be one of the names in O(initial_cluster).
+    description:
+      - The member's name (C(ETCD_NAME)); it must be one of the names in O(initial_cluster).
+      - Required with O(state=staged) and O(state=present), as are O(peer_urls), O(initial_cluster) and
+        O(cluster_token).
     type: str
-    required: true
   peer_urls:
     description: The member's peer URLs (C(ETCD_INITIAL_ADVERTISE_PEER_URLS)).
     type: list
     elements: str
-    required: true
   initial_cluster:
     description: The whole restored cluster, C(name=peer_url,...), identical on every member.
     type: str
-    required: true
   cluster_token:
     description: The cluster token, identical on every member; a new one per recovery keeps stale members out.
     type: str
-    required: true
   owner:
     description: User that owns the restored dirs (the user etcd runs as).
     type: str
@@ -72,10 +74,16 @@ options:
       - Needs etcd 3.4.27+, 3.5.10+ or 3.6; older tools fail with a clear message.
     type: int
     default: 0
+  remove_snapshot:
+    description: With O(state=retired), remove O(snapshot) and its C(.sha256) sidecar (the copy on the member).
+    type: bool
+    default: false
   state:
-    description: C(staged) restores into the staging dir only; C(present) also switches it into place.
+    description:
+      - C(staged) restores into the staging dir only; C(present) also switches it into place; C(retired) retires
+        the marker of a verified recovery.
     type: str
-    choices: [staged, present]
+    choices: [staged, present, retired]
     default: present
 attributes:
   check_mode:
@@ -136,6 +144,15 @@ switched:
   description: Whether the staging dir was (or would be) renamed into place.
   returned: always
   type: bool
+retired:
+  description: With O(state=retired), whether a marker was (or would be) retired.
+  returned: always
+  type: bool
+removed:
+  description: With O(state=retired), the files removed (or that would be).
+  returned: always
+  type: list
+  elements: str
 tool:
   description: The tool that restored (C(etcdctl) or C(etcdutl)).
   returned: when a restore ran
@@ -162,7 +179,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_snapshot_file as snapfile
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError, etcd_argument_spec
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import MARKER, STAGING, read_marker
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import DONE, MARKER, STAGING, read_marker
+
+RESTORE_OPTIONS = ("name", "peer_urls", "initial_cluster", "cluster_token")
 
 
 def chown_tree(path, uid, gid):
@@ -202,22 +221,44 @@ def stage(client, p, marker, uid, gid, staging, wal_staging):
         raise
 
 
+def retire(module, client, p, result):
+    """The recovery was verified: remove the member's snapshot copy (with remove_snapshot), then retire the marker;
+    a run killed in between retires it on the next run."""
+    if p["remove_snapshot"]:
+        result["removed"] = [path for path in (p["snapshot"], snapfile.sidecar_path(p["snapshot"]))
+                             if os.path.lexists(path)]
+    marker = os.path.join(result["data_dir"], MARKER)
+    result["retired"] = os.path.isfile(marker)
+    if not module.check_mode:
+        try:
+            for path in result["removed"]:
+                os.remove(path)
+            if result["retired"]:
+                os.replace(marker, os.path.join(result["data_dir"], DONE))
+        except OSError as exc:
+            module.fail_json(msg="Retiring the restore of %s failed: %s" % (result["data_dir"], exc),
+                             commands=client.commands, **result)
+    module.exit_json(changed=bool(result["removed"]) or result["retired"], commands=client.commands, **result)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=etcd_argument_spec(
             snapshot=dict(type="path", required=True),
             data_dir=dict(type="path", required=True),
             wal_dir=dict(type="path"),
-            name=dict(type="str", required=True),
-            peer_urls=dict(type="list", elements="str", required=True),
-            initial_cluster=dict(type="str", required=True),
-            cluster_token=dict(type="str", required=True, no_log=False),
+            name=dict(type="str"),
+            peer_urls=dict(type="list", elements="str"),
+            initial_cluster=dict(type="str"),
+            cluster_token=dict(type="str", no_log=False),
             owner=dict(type="str", default="etcd"),
             group=dict(type="str"),
             skip_hash_check=dict(type="bool", default=False),
             bump_revision=dict(type="int", default=0),
-            state=dict(type="str", default="present", choices=["staged", "present"]),
+            remove_snapshot=dict(type="bool", default=False),
+            state=dict(type="str", default="present", choices=["staged", "present", "retired"]),
         ),
+        required_if=[("state", state, RESTORE_OPTIONS) for state in ("staged", "present")],
         supports_check_mode=True,
     )
     p = module.params
@@ -225,7 +266,10 @@ def main():
     data_dir = p["data_dir"].rstrip("/")
     staging = data_dir + STAGING
     wal_staging = p["wal_dir"].rstrip("/") + STAGING if p["wal_dir"] else None
-    result = dict(data_dir=data_dir, staging_dir=staging, moved_aside="", restored=False, switched=False)
+    result = dict(data_dir=data_dir, staging_dir=staging, moved_aside="", restored=False, switched=False,
+                  retired=False, removed=[])
+    if p["state"] == "retired":
+        retire(module, client, p, result)
     try:
         if not os.path.isfile(p["snapshot"]):
             raise EtcdError("The snapshot %s does not exist." % p["snapshot"], hint="Copy it to the member first.")

@@ -102,3 +102,30 @@ def test_staging_again_is_unchanged(setup, run_module):
     assert run_module(etcd_restore, dict(args, state="staged"))["changed"]
     again = run_module(etcd_restore, dict(args, state="staged"))
     assert not again["changed"] and not again["restored"] and len(restores) == 1
+
+
+def test_retire_removes_the_copy_then_retires_the_marker(setup, run_module):
+    """check, real, check: the check predicts the real run; once retired, nothing is left to do."""
+    fake, args, restores, tmp = setup
+    (tmp / "s.db.sha256").write_text(hashlib.sha256((tmp / "s.db").read_bytes()).hexdigest() + "  s.db\n")
+    assert run_module(etcd_restore, args)["switched"]
+    marker = tmp / "data" / "member" / ".etcd-ops-restore.json"
+    done = tmp / "data" / "member" / ".etcd-ops-restore.done.json"
+    text = marker.read_text()
+    retire = dict(snapshot=args["snapshot"], data_dir=args["data_dir"], state="retired", remove_snapshot=True)
+    checked = run_module(etcd_restore, retire, check_mode=True)
+    assert checked["changed"] and checked["retired"]
+    assert checked["removed"] == [str(tmp / "s.db"), str(tmp / "s.db.sha256")] and marker.exists()
+    real = run_module(etcd_restore, retire)
+    keys = ("changed", "retired", "removed")
+    assert {k: real[k] for k in keys} == {k: checked[k] for k in keys}
+    assert not marker.exists() and done.read_text() == text and not (tmp / "s.db").exists()
+    again = run_module(etcd_restore, retire, check_mode=True)
+    assert not again["changed"] and not again["retired"] and again["removed"] == []
+    assert not run_module(etcd_restore, retire)["changed"]
+
+
+def test_restore_options_are_required_to_stage(setup, run_module):
+    fake, args, restores, tmp = setup
+    result = run_module(etcd_restore, dict(snapshot=args["snapshot"], data_dir=args["data_dir"], state="staged"))
+    assert result["failed"] and "name" in result["msg"] and "cluster_token" in result["msg"]
