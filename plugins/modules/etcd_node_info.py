@@ -190,7 +190,7 @@ def read_env(path):
 
 
 def unit_state(module, unit):
-    argv = ["systemctl", "show"] + ["--property=%s" % prop for prop, _ in UNIT_PROPERTIES] + [unit]
+    argv = ["systemctl", "show"] + ["--property=%s" % prop for prop, key in UNIT_PROPERTIES] + [unit]
     rc, out, err = module.run_command(argv)
     props = parse_env_file(out) if rc == 0 else {}
     return {key: props.get(prop, "") for prop, key in UNIT_PROPERTIES}

@@ -47,8 +47,8 @@ LOST = node()  # etcd stopped or dead, no marks: the disaster
 LEADER = dict(has_leader=True, revision=42)
 
 
-def plan(nodes, token="etcd-cluster", snapshot=SNAPSHOT, **settings):
-    return recovery_plan(members(*nodes, token=token), snapshot, dict(SETTINGS, **settings))
+def plan(nodes, token="etcd-cluster", **settings):
+    return recovery_plan(members(*nodes, token=token), SNAPSHOT, dict(SETTINGS, **settings))
 
 
 # (case, nodes, settings, expected subset of the plan)

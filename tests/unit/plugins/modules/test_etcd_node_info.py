@@ -73,8 +73,8 @@ def test_a_member_without_quorum_is_not_healthy(tmp_path, fake_etcd, run_module,
     assert result["probe"]["status"] == {} and result["probe"]["error"] == "context deadline exceeded"
 
 
-def test_a_member_that_still_calls_itself_leader_counts_as_healthy(tmp_path, fake_etcd, run_module, recorded,
-                                                                  version):
+def test_a_member_that_still_calls_itself_leader_counts_as_healthy(
+        tmp_path, fake_etcd, run_module, recorded, version):
     """A member that just lost its peers names itself leader until its election timeout: careful on purpose, the
     recovery takes that for a cluster that may have quorum (and refuses; a second run after the timeout goes on)."""
     member(tmp_path)
