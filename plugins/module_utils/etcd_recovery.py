@@ -10,9 +10,11 @@ tests drive it over a table of cases (tests/unit/plugins/module_utils/test_etcd_
 
 from __future__ import annotations
 
+import json
 import re
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import fix_hint
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_cluster import guess_client_url, members_outside
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import STAGING, matches
 
 # the UTC time a recovery appends to the token (etcd_recovery_new_token)
@@ -193,3 +195,92 @@ def recovery_plan(members, snapshot, settings):
                 bump=_bump(seen, state, earlier, settings), earlier=earlier,
                 healthy_hosts=[m["host"] for m in seen if m["healthy"]], members=out_members,
                 refusals=_refusals(seen, sources, state, snapshot, settings))
+
+
+def _names(value):
+    if isinstance(value, str):
+        return [name.strip() for name in value.split(",") if name.strip()]
+    return [str(name) for name in value or ()]
+
+
+def restored_cluster(members, gone, env_file="the env file"):
+    """The cluster a recovery restores, from the play's members as their env files name them.
+
+    members: in inventory order, dict(host, name, peer_urls, endpoint, env_exists, env_initial_cluster) (the last
+    the env file's ETCD_INITIAL_CLUSTER). gone: etcd_recovery_gone_members (a list, or names separated by commas).
+    Returns dict(initial_cluster, names, outside, gone, refusals): the restored cluster's ETCD_INITIAL_CLUSTER (every
+    play member's peer URLs, in inventory order, identical on every node); the members the env files name that the
+    play leaves out, each with a client URL to ask it (its host, the first play member's scheme and port); and the
+    refusals: a member without an env file, two members with one name or peer URL, a gone member the play holds.
+    """
+    names = [m["name"] for m in members]
+    urls = [url for m in members for url in m["peer_urls"]]
+    gone = _names(gone)
+    refusals = []
+    no_env = [m["host"] for m in members if not m.get("env_exists")]
+    if no_env:
+        refusals.append(
+            "%s has no %s: etcd is not set up there (a rebuilt machine?). Fix: set it up with deploy.yml (etcd "
+            "installed, env file and unit written), then run this again. Nothing was changed." % (
+                ", ".join(no_env), env_file))
+    elif len(set(names)) < len(names) or len(set(urls)) < len(urls):
+        refusals.append(
+            "Two members would share a name or a peer URL: %s. Fix: correct ETCD_NAME / "
+            "ETCD_INITIAL_ADVERTISE_PEER_URLS in the env files (or etcd_address in the inventory). Nothing was "
+            "changed." % "; ".join("%s=%s %s" % (m["host"], m["name"], ",".join(m["peer_urls"])) for m in members))
+    held = [name for name in gone if name in names]
+    if held:
+        refusals.append(
+            "etcd_recovery_gone_members names %s, which the play holds and restores. Nothing was changed. Fix: name "
+            "only members that are gone for good and left out of group etcd." % ", ".join(held))
+    outside = members_outside([m.get("env_initial_cluster") or "" for m in members], names, urls)
+    first = members[0]["endpoint"] if members else ""
+    for member in outside:
+        member["client_url"] = guess_client_url(member["peer_urls"][0], first)
+    initial = ",".join("%s=%s" % (m["name"], url) for m in members for url in m["peer_urls"])
+    return dict(initial_cluster=initial, names=names, outside=outside, gone=gone, refusals=refusals)
+
+
+def outside_refusal(cluster, endpoints, env_file="the env file"):
+    """Why a recovery of only the play's members would split the cluster, or '' when it would not.
+
+    cluster: restored_cluster's result. endpoints: etcd_member_info's `endpoints` for the members outside the play
+    (asked without credentials). A member outside answers when its status reads, or when etcd itself refuses the
+    read (etcd 3.4.42+/3.5.28+ want the root role for it: "etcdserver: user name is empty"); an answering member
+    is not gone, whether it has a leader or not. Every member outside must be named gone, and none may answer.
+    """
+    outside, gone = cluster["outside"], cluster["gone"]
+    if not outside:
+        return ""
+    by_url = {e.get("endpoint"): e for e in endpoints or ()}
+    lines, answering = [], []
+    for m in outside:
+        e = by_url.get(m["client_url"], {})
+        if e.get("status"):
+            said = "etcd answers at %s, %s" % (m["client_url"], "with a leader" if e["status"].get("has_leader")
+                                                else "without a leader")
+        elif "etcdserver:" in (e.get("error") or ""):
+            said = "etcd answers at %s (%s)" % (m["client_url"], e["error"])
+        else:
+            said = "no answer at %s" % m["client_url"]
+        if said.startswith("etcd answers"):
+            answering.append(m["name"])
+        lines.append("  %s %s: %s%s" % (m["name"], ",".join(m["peer_urls"]), said,
+                                       " (named gone)" if m["name"] in gone else ""))
+    not_gone = [m["name"] for m in outside if m["name"] not in gone]
+    if not answering and not not_gone:
+        return ""
+    text = ["The env files (%s, ETCD_INITIAL_CLUSTER) name members that this play leaves out:" % env_file] + lines
+    text.append("Rebuilding only %s from the snapshot would make a second cluster beside %s. Nothing was changed." % (
+        ", ".join(cluster["names"]),
+        "them, and clients that reach them would read and write the old data" if answering else "them"))
+    if answering:
+        one = len(answering) == 1
+        text.append("Fix: %s still %s etcd: put %s in group etcd and run this again (while a majority serves, this is "
+                    "no disaster: replace the lost members with replace_member.yml -e node=NAME); or stop etcd there "
+                    "for good first." % (", ".join(answering), "runs" if one else "run", "it" if one else "them"))
+    else:
+        text.append("Fix: put them in group etcd (the cluster is rebuilt on all its members at once); or, if they are "
+                    "gone for good, name them: -e '{\"etcd_recovery_gone_members\": %s}'." % json.dumps(
+                        [m["name"] for m in outside]))
+    return "\n".join(text)

@@ -8,7 +8,12 @@ import copy
 
 import pytest
 
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_recovery import WAL_SIZE, recovery_plan
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_recovery import (
+    WAL_SIZE,
+    outside_refusal,
+    recovery_plan,
+    restored_cluster,
+)
 
 SHA = "a" * 64
 CLUSTER = "node1=http://10.0.0.1:2380,node2=http://10.0.0.2:2380,node3=http://10.0.0.3:2380"
@@ -191,3 +196,76 @@ def test_every_refusal_says_nothing_changed_and_names_a_fix():
 def test_no_members_is_an_error_not_a_plan():
     with pytest.raises(ValueError):
         recovery_plan([], SNAPSHOT, SETTINGS)
+
+
+# -- the restored cluster, and the members the play leaves out ------------------------------------------------------
+FIVE = ",".join("node%d=http://10.0.0.%d:2380" % (i, i) for i in range(1, 6))
+
+
+def named(*hosts, env_initial_cluster=FIVE, env_exists=True):
+    return [dict(host="node%d" % i, name="node%d" % i, peer_urls=["http://10.0.0.%d:2380" % i],
+                 endpoint="https://10.0.0.%d:2379" % i, env_exists=env_exists, env_initial_cluster=env_initial_cluster)
+            for i in hosts]
+
+
+def test_the_restored_cluster_is_the_play_in_inventory_order():
+    cluster = restored_cluster(named(3, 1, 2, env_initial_cluster=CLUSTER), [])
+    assert cluster["initial_cluster"] == ("node3=http://10.0.0.3:2380,node1=http://10.0.0.1:2380,"
+                                          "node2=http://10.0.0.2:2380")
+    assert cluster["outside"] == [] and cluster["refusals"] == [] and cluster["names"] == ["node3", "node1", "node2"]
+
+
+def test_members_outside_the_play_are_found_with_a_client_url_to_ask():
+    cluster = restored_cluster(named(4, 5), "node1, node2,node3")
+    assert [m["name"] for m in cluster["outside"]] == ["node1", "node2", "node3"]
+    assert cluster["outside"][0] == dict(name="node1", peer_urls=["http://10.0.0.1:2380"],
+                                         client_url="https://10.0.0.1:2379")
+    assert cluster["gone"] == ["node1", "node2", "node3"] and cluster["refusals"] == []
+
+
+@pytest.mark.parametrize("members, gone, expected", [
+    (named(1, 2, env_exists=False), [], "node1, node2 has no /data/etcd.env: etcd is not set up there"),
+    ([dict(m, name="node1") for m in named(1, 2)], [], "Two members would share a name or a peer URL: "
+                                                       "node1=node1 http://10.0.0.1:2380; node2=node1"),
+    ([dict(m, peer_urls=["http://10.0.0.9:2380"]) for m in named(1, 2)], [], "Two members would share a name"),
+    (named(1, 2), ["node2", "node7"], "etcd_recovery_gone_members names node2, which the play holds and restores."),
+], ids=["no env file", "one name twice", "one peer URL twice", "a gone member the play holds"])
+def test_what_the_restored_cluster_refuses(members, gone, expected):
+    [text] = restored_cluster(members, gone, "/data/etcd.env")["refusals"]
+    assert text.startswith(expected) and "Nothing was changed." in text and "Fix: " in text
+
+
+def answer(url, leader=True):
+    return dict(endpoint=url, status=dict(has_leader=leader), error="")
+
+
+SILENT = [dict(endpoint="https://10.0.0.%d:2379" % i, status={}, error="connection refused") for i in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("gone, endpoints, expected", [
+    ([], [answer("https://10.0.0.%d:2379" % i) for i in (1, 2, 3)],
+     ["  node1 http://10.0.0.1:2380: etcd answers at https://10.0.0.1:2379, with a leader\n",
+      "Rebuilding only node4, node5 from the snapshot would make a second cluster beside them, and clients that reach",
+      "Fix: node1, node2, node3 still run etcd: put them in group etcd"]),
+    (["node1", "node2", "node3"], [answer("https://10.0.0.1:2379", leader=False)] + SILENT[1:],
+     ["etcd answers at https://10.0.0.1:2379, without a leader (named gone)",
+      "no answer at https://10.0.0.2:2379 (named gone)", "Fix: node1 still runs etcd: put it in group etcd"]),
+    (["node1"], SILENT + [dict(endpoint="https://10.0.0.2:2379", status={}, error="etcdserver: user name is empty")],
+     ["node2 http://10.0.0.2:2380: etcd answers at https://10.0.0.2:2379 (etcdserver: user name is empty)",
+      "Fix: node2 still runs etcd"]),
+    (["node1"], SILENT,
+     ["no answer at https://10.0.0.1:2379 (named gone)", "beside them. Nothing was changed.",
+      "Fix: put them in group etcd (the cluster is rebuilt on all its members at once); or, if they are gone for "
+      "good, name them: -e '{\"etcd_recovery_gone_members\": [\"node1\", \"node2\", \"node3\"]}'."]),
+    (["node1", "node2", "node3"], SILENT, []),
+], ids=["three answer with a leader", "named gone, one answers", "etcd refuses the status: it answers",
+        "silent but not named gone", "every one gone and silent: go on"])
+def test_a_recovery_of_part_of_the_cluster(gone, endpoints, expected):
+    text = outside_refusal(restored_cluster(named(4, 5), gone, "/data/etcd.env"), endpoints, "/data/etcd.env")
+    if not expected:
+        assert text == ""
+    position = 0
+    for part in expected:
+        found = text.find(part, position)
+        assert found >= 0, "%r not in %r" % (part, text)
+        position = found + len(part)
