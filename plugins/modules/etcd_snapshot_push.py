@@ -28,9 +28,14 @@ options:
       - The module itself receives the path of the copy in the remote user's temporary directory.
     type: path
   dest:
-    description: Where the snapshot goes on the target. Its directory must exist.
+    description: Where the snapshot goes on the target. Its directory must exist, unless O(dir_mode) is set.
     type: path
     required: true
+  dir_mode:
+    description:
+      - When set, a missing directory of O(dest) (and its missing parents) is created with this mode, owned by the
+        user the module runs as (root with become). Unset, a missing directory fails the copy.
+    type: str
   sha256:
     description: The sha256 of the snapshot, as the controller's check computed it (64 hex digits).
     type: str
@@ -183,8 +188,12 @@ def place(module, client, p):
     side_temp = os.path.join(directory, ".%s.sha256.tmp-%d" % (os.path.basename(dest), os.getpid()))
     copy_temp = os.path.join(directory, ".%s.tmp-%d" % (os.path.basename(dest), os.getpid()))
     try:
+        if not os.path.isdir(directory) and p["dir_mode"]:
+            os.makedirs(directory, mode=int(p["dir_mode"], 8))
+            os.chmod(directory, int(p["dir_mode"], 8))  # makedirs' mode is masked by the umask
         if not os.path.isdir(directory):
-            raise EtcdError("The directory %s does not exist on the target." % directory, hint="Create it first.")
+            raise EtcdError("The directory %s does not exist on the target." % directory,
+                            hint="Create it first, or set dir_mode.")
         info = inspect(client, src, skip_hash_check=p["skip_hash_check"], expected_sha256=p["sha256"])
         write_private(side_temp, sidecar_text(dest, info["sha256"]))
         settle(module, side_temp, p)
@@ -221,6 +230,7 @@ def main():
             owner=dict(type="str"),
             group=dict(type="str"),
             mode=dict(type="raw", default="0600"),
+            dir_mode=dict(type="str"),
             skip_hash_check=dict(type="bool", default=False),
         ),
         supports_check_mode=True,

@@ -256,3 +256,14 @@ def test_a_dest_holding_another_file_is_not_present(fake_etcd, run_module, recor
     assert not result.get("failed") and result["present"] is False and result["changed"] is False
     assert "differs from its source" in result["why"] and result["copied"] is False
     assert dest.read_bytes() == other and names(target) == ["s.db"]  # no sidecar written for it
+
+
+def test_dir_mode_creates_the_missing_dest_directory(fake_etcd, run_module, recorded, version, dirs):
+    tools(fake_etcd(), version, recorded)
+    remote, target = dirs
+    data = snapshot_bytes()
+    dest = target / "new" / "dir" / "s.db"
+    result = run_module(etcd_snapshot_push, {"src": str(pushed(remote, data)), "dest": str(dest), "sha256": sha(data),
+                                             "mode": "0600", "dir_mode": "0700"})
+    assert result["copied"] and dest.read_bytes() == data
+    assert oct((target / "new" / "dir").stat().st_mode & 0o777) == "0o700"
