@@ -257,16 +257,16 @@ def outside_refusal(cluster, endpoints, env_file="the env file"):
     for m in outside:
         e = by_url.get(m["client_url"], {})
         if e.get("status"):
-            said = "etcd answers at %s, %s" % (m["client_url"], "with a leader" if e["status"].get("has_leader")
-                                                else "without a leader")
+            leader = "with a leader" if e["status"].get("has_leader") else "without a leader"
+            said = "etcd answers at %s, %s" % (m["client_url"], leader)
         elif "etcdserver:" in (e.get("error") or ""):
             said = "etcd answers at %s (%s)" % (m["client_url"], e["error"])
         else:
             said = "no answer at %s" % m["client_url"]
         if said.startswith("etcd answers"):
             answering.append(m["name"])
-        lines.append("  %s %s: %s%s" % (m["name"], ",".join(m["peer_urls"]), said,
-                                       " (named gone)" if m["name"] in gone else ""))
+        named = " (named gone)" if m["name"] in gone else ""
+        lines.append("  %s %s: %s%s" % (m["name"], ",".join(m["peer_urls"]), said, named))
     not_gone = [m["name"] for m in outside if m["name"] not in gone]
     if not answering and not not_gone:
         return ""
