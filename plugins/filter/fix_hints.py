@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import fix_hint
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import fix_hints
 
 DOCUMENTATION = r"""
 name: fix_hints
@@ -34,17 +34,6 @@ _value:
   type: list
   elements: str
 """
-
-
-def fix_hints(errors):
-    if isinstance(errors, str):
-        errors = [errors]
-    hints = []
-    for error in errors or []:
-        hint = fix_hint(error if isinstance(error, str) else "")
-        if hint and hint not in hints:
-            hints.append(hint)
-    return hints
 
 
 class FilterModule:

@@ -188,6 +188,18 @@ def fix_hint(error):
     return ""
 
 
+def fix_hints(errors):
+    """The fixes for several errors (a text or a list of texts), each once, in order (empty for none)."""
+    if isinstance(errors, str):
+        errors = [errors]
+    hints = []
+    for error in errors or []:
+        hint = fix_hint(error if isinstance(error, str) else "")
+        if hint and hint not in hints:
+            hints.append(hint)
+    return hints
+
+
 def fix_text(error):
     """fix_hint as the hint of an EtcdError: "Fix: ..." for a TLS or etcd auth error, else empty."""
     hint = fix_hint(error)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import fix_hint
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import fix_hints
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_cluster import guess_client_url, members_outside
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import STAGING, matches
 
@@ -127,11 +127,7 @@ def _refusals(members, sources, state, snapshot, settings):
     env_file = settings.get("env_file", "the env file")
     silent = [m for m in members if m["silent"]]
     if silent and not settings.get("force"):
-        hints = []
-        for m in silent:
-            hint = fix_hint(m["probe_error"])
-            if hint and hint not in hints:
-                hints.append(hint)
+        hints = fix_hints([m["probe_error"] for m in silent])
         lines = ["etcd runs on %s (systemd: active) but does not answer at %s%s" % (
             m["host"], sources[m["host"]]["endpoint"], " (%s)" % m["probe_error"] if m["probe_error"] else "")
             for m in silent]

@@ -232,8 +232,7 @@ def probe(client, endpoint):
                 status=status, error=(answer.get("error") or "").strip()), info["versions"]
 
 
-def observe(module, client, p, exists, text, mode):
-    env = parse_env_file(text)
+def observe(module, client, p, exists, text, mode, env):
     data_dir = _strip(env.get("ETCD_DATA_DIR") or p["data_dir"])
     endpoint = (env.get("ETCD_ADVERTISE_CLIENT_URLS") or "http://127.0.0.1:2379").split(",")[0].strip()
     result = dict(env_exists=exists, env=env, env_text=text, env_mode=mode, data_dir=data_dir,
@@ -265,7 +264,10 @@ def main():
                                                             unit=dict(type="str", default="etcd.service")),
                            supports_check_mode=True)
     p = module.params
-    exists, text, mode = read_env(p["env_file"])
+    try:
+        exists, text, mode = read_env(p["env_file"])
+    except (OSError, UnicodeDecodeError) as exc:
+        module.fail_json(msg="Could not read this member's env file %s: %s" % (p["env_file"], exc), commands=[])
     env = parse_env_file(text)
     for option, variable in ENV_TLS:
         if not p.get(option) and env.get(variable):
@@ -273,7 +275,7 @@ def main():
     p["user"] = p["password"] = None  # a login needs quorum: the probe asks without credentials
     client = EtcdClient(module)
     try:
-        result = observe(module, client, p, exists, text, mode)
+        result = observe(module, client, p, exists, text, mode, env)
     except (OSError, EtcdError) as exc:
         module.fail_json(msg="Could not read this member: %s" % exc, commands=client.commands)
     module.exit_json(changed=False, commands=client.commands, **result)

@@ -126,3 +126,11 @@ def test_the_env_file_s_tls_files_are_used_unless_given(tmp_path, fake_etcd, run
     # the env file's client cert does not exist here: the probe says so instead of failing
     assert not result["probe"]["ran"] and "/etc/etcd/node1.pem does not exist" in result["probe"]["error"]
     assert not fake.argvs()[1:] or all("endpoint" not in argv for argv in fake.argvs())
+
+
+def test_an_env_file_that_cannot_be_read_fails_with_its_path(tmp_path, fake_etcd, run_module):
+    member(tmp_path, env=False)
+    (tmp_path / "etcd.env").mkdir()  # a directory where the file should be: open() fails as root too
+    fake_etcd(tools=())
+    result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env")})
+    assert result["failed"] and result["msg"].startswith(f"Could not read this member's env file {tmp_path}/etcd.env")
