@@ -14,9 +14,8 @@ description:
   - The env file (O(env_file)), parsed as systemd's C(EnvironmentFile=) reads it.
   - The unit's state and the user it runs etcd as (C(systemctl show)).
   - The member's own health and status through etcdctl, at the first of the env file's
-    C(ETCD_ADVERTISE_CLIENT_URLS), with a short timeout and without O(user) and O(password) (a login is a raft
-    request, which a member without quorum never answers). A probe that cannot run (no etcdctl) is reported,
-    not failed.
+    C(ETCD_ADVERTISE_CLIENT_URLS), with a short timeout, and without O(user) and O(password) unless
+    O(credentials) says so. A probe that cannot run (no etcdctl) is reported, not failed.
   - The data dir (the env file's C(ETCD_DATA_DIR), else O(data_dir)), whether it exists, holds an initialised
     member dir, and is a mount point; the free space under it and under each of O(space_paths); the dirs an
     earlier recovery moved aside (C(<data dir>.<UTC time>)).
@@ -49,6 +48,14 @@ options:
     description: The systemd unit that runs etcd.
     type: str
     default: etcd.service
+  credentials:
+    description:
+      - Probe as O(user) with O(password). A login is a raft request, which a member without quorum never answers,
+        so the default asks without them; the status still names a leader then, but with etcd auth on, the health
+        read answers C(user name is empty) and O(ignore:probe.quorate) stays V(false). Turn it on where the
+        cluster is expected to have quorum and a member must be known to serve reads (replace_member).
+    type: bool
+    default: false
 notes:
   - O(endpoints) is ignored, the probe asks the member at the URL its env file advertises (else
     C(http://127.0.0.1:2379)). O(ca_cert), O(client_cert) and O(client_key) default to the env file's
@@ -127,6 +134,19 @@ data:
     exists: {description: "The data dir exists.", type: bool}
     initialised: {description: "It holds a member dir (C(member/)).", type: bool}
     mountpoint: {description: "It is a mount point.", type: bool}
+    owner: {description: "Its owner's user name ('' when it does not exist or the uid has no name).", type: str}
+    group: {description: "Its group's name ('' as for owner).", type: str}
+conn:
+  description:
+    - The TLS files the probe used, and the modules should use on this member, as O(ca_cert), O(client_cert) and
+      O(client_key), else the env file's C(ETCD_TRUSTED_CA_FILE), C(ETCD_CERT_FILE) and C(ETCD_KEY_FILE) (the
+      member's own certificate, which etcd accepts as a client one when it carries clientAuth); '' for none.
+  returned: always
+  type: dict
+  contains:
+    ca_cert: {description: "The CA file.", type: str}
+    client_cert: {description: "The client certificate.", type: str}
+    client_key: {description: "The client key.", type: str}
 space:
   description: The free space under the data dir's parent, then under each of O(space_paths).
   returned: always
@@ -161,7 +181,9 @@ commands:
 """
 
 import glob
+import grp
 import os
+import pwd
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
@@ -204,6 +226,23 @@ def existing(path):
     return path
 
 
+def owner_of(path):
+    """(user name, group name) of a path; '' for what does not exist or has no name."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "", ""
+    try:
+        user = pwd.getpwuid(st.st_uid).pw_name
+    except KeyError:
+        user = ""
+    try:
+        group = grp.getgrgid(st.st_gid).gr_name
+    except KeyError:
+        group = ""
+    return user, group
+
+
 def mount_of(path):
     path = os.path.realpath(existing(path))
     while not os.path.ismount(path):
@@ -238,8 +277,10 @@ def observe(module, client, p, exists, text, mode, env):
     result = dict(env_exists=exists, env=env, env_text=text, env_mode=mode, data_dir=data_dir,
                   wal_dir=_strip(env.get("ETCD_WAL_DIR", "")),
                   endpoint=endpoint, unit=unit_state(module, p["unit"]))
+    owner, group = owner_of(data_dir)
     result["data"] = dict(exists=os.path.isdir(data_dir), initialised=os.path.isdir(os.path.join(data_dir, "member")),
-                          mountpoint=os.path.ismount(data_dir))
+                          mountpoint=os.path.ismount(data_dir), owner=owner, group=group)
+    result["conn"] = {option: p.get(option) or "" for option, variable in ENV_TLS}
     result["space"] = [free_space(path) for path in [os.path.dirname(data_dir)] + list(p["space_paths"])]
     result["marks"] = marks(data_dir)
     result["kept"] = sorted(path for path in glob.glob(glob.escape(data_dir) + ".2*") if os.path.isdir(path))
@@ -261,7 +302,8 @@ def main():
                                                             data_dir=dict(type="path", default="/var/lib/etcd"),
                                                             space_paths=dict(type="list", elements="path", default=[]),
                                                             probe=dict(type="bool", default=True),
-                                                            unit=dict(type="str", default="etcd.service")),
+                                                            unit=dict(type="str", default="etcd.service"),
+                                                            credentials=dict(type="bool", default=False)),
                            supports_check_mode=True)
     p = module.params
     try:
@@ -272,7 +314,8 @@ def main():
     for option, variable in ENV_TLS:
         if not p.get(option) and env.get(variable):
             p[option] = env[variable]
-    p["user"] = p["password"] = None  # a login needs quorum: the probe asks without credentials
+    if not p["credentials"]:
+        p["user"] = p["password"] = None  # a login needs quorum: the probe asks without credentials
     client = EtcdClient(module)
     try:
         result = observe(module, client, p, exists, text, mode, env)

@@ -49,7 +49,9 @@ def test_a_healthy_member_with_marks_and_kept_dirs(tmp_path, fake_etcd, run_modu
     assert result["unit"] == dict(load_state="loaded", active_state="active", user="etcd")
     assert result["probe"]["ran"] and result["probe"]["healthy"] and result["probe"]["quorate"]
     assert result["probe"]["status"]["has_leader"]
-    assert result["data"] == dict(exists=True, initialised=True, mountpoint=False)
+    owner, group = etcd_node_info.owner_of(str(data))  # whoever runs the tests owns the temporary dir
+    assert owner and result["data"] == dict(exists=True, initialised=True, mountpoint=False, owner=owner, group=group)
+    assert result["conn"] == dict(ca_cert="", client_cert="", client_key="")
     assert [s["path"] for s in result["space"]] == [str(tmp_path), str(tmp_path / "no" / "such")]
     assert all(s["free"] > 0 and s["mount"].startswith("/") for s in result["space"])
     assert result["marks"] == dict(data=None, staging=None, done=mark)  # an unreadable mark is no mark
@@ -59,6 +61,16 @@ def test_a_healthy_member_with_marks_and_kept_dirs(tmp_path, fake_etcd, run_modu
     health = next(env for argv, env in fake.calls if argv[1:3] == ["endpoint", "health"])
     assert health["ETCDCTL_ENDPOINTS"] == "http://172.29.90.11:2379" and health["ETCDCTL_COMMAND_TIMEOUT"] == "2s"
     assert "ETCDCTL_USER" not in health and "ETCDCTL_PASSWORD" not in health
+
+
+def test_credentials_are_used_only_when_asked(tmp_path, fake_etcd, run_module, recorded, version):
+    member(tmp_path)
+    for asked in (False, True):
+        fake = answer(fake_etcd(), recorded, version)
+        run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "user": "root", "password": "s3cret",
+                                    "credentials": asked})
+        [health] = [env for argv, env in fake.calls if argv[1:3] == ["endpoint", "health"]]
+        assert (health.get("ETCDCTL_USER") == "root" and health.get("ETCDCTL_PASSWORD") == "s3cret") is asked
 
 
 def test_a_member_without_quorum_is_not_healthy(tmp_path, fake_etcd, run_module, recorded, version):
@@ -113,6 +125,8 @@ def test_no_env_file_falls_back_to_the_given_data_dir(tmp_path, fake_etcd, run_m
     assert not result["env_exists"] and result["env"] == {} and result["data_dir"] == str(data)
     assert result["env_text"] == ""
     assert result["endpoint"] == "http://127.0.0.1:2379" and not result["probe"]["ran"]
+    assert result["data"]["owner"] == etcd_node_info.owner_of(str(data))[0]
+    assert etcd_node_info.owner_of(str(tmp_path / "no-such-dir")) == ("", "")
     assert result["unit"]["load_state"] == "not-found"
     assert not any(argv[0].endswith("etcdctl") for argv in fake.argvs())
 
@@ -123,6 +137,8 @@ def test_the_env_file_s_tls_files_are_used_unless_given(tmp_path, fake_etcd, run
     ca = tmp_path / "ca.pem"
     ca.write_text("x")
     result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "ca_cert": str(ca)})
+    assert result["conn"] == dict(ca_cert=str(ca), client_cert="/etc/etcd/node1.pem",
+                                  client_key="/etc/etcd/node1-key.pem")
     # the env file's client cert does not exist here: the probe says so instead of failing
     assert not result["probe"]["ran"] and "/etc/etcd/node1.pem does not exist" in result["probe"]["error"]
     assert not fake.argvs()[1:] or all("endpoint" not in argv for argv in fake.argvs())
