@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lab" / "
 import lab
 
 KEYS = 30
+PLANNED = {}  # what check mode said it would do, for the real run to be compared with
 
 
 def replace(*args, inv=lab.INVENTORY):
@@ -93,7 +94,9 @@ def test_a_wiped_member_check_mode_shows_the_plan_and_changes_nothing():
     out = lab.flat(proc.stdout)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "check mode: the plan for node1 (member node1), through node2; nothing was changed" in out
-    assert re.search(rf"remove member [0-9a-f]+ \(http://{lab.address(11)}:2380\)", out)
+    removal = re.search(rf"remove member ([0-9a-f]+) \(http://{lab.address(11)}:2380\)", out)
+    assert removal, out[-3000:]
+    PLANNED["removed"] = removal.group(1)
     assert f"add node1 (http://{lab.address(11)}:2380) as a learner through node2" in out
     assert "promote it once it has caught up with the leader" in out
     assert "move /data/etcd.data aside" not in out  # there is nothing to move
@@ -136,6 +139,9 @@ def test_a_wiped_member_is_replaced(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "replaced member node1 on node1 through node2" in out
     assert "old data: none to move" in out
+    # what the check run planned is what was done: the same entry removed, the member added as a learner, promoted
+    assert f"removed: member {PLANNED['removed']} http://{lab.address(11)}:2380" in out, out[-3000:]
+    assert f"added: node1 http://{lab.address(11)}:2380 as a learner, promoted" in out
     assert "cluster: node" in out and "3/3 voting members healthy" in out
     assert_whole_cluster()
     node1 = lab.node("node1")
@@ -154,6 +160,8 @@ def test_a_wiped_member_is_replaced(tmp_path):
 
 
 def test_a_second_run_is_a_no_op():
+    check = replace("-e", "node=node1", "--check")  # check mode says so first
+    assert check.returncode == 0 and "node1 (member node1) is healthy" in lab.flat(check.stdout), check.stdout[-3000:]
     proc = replace("-e", "node=node1")
     assert proc.returncode == 0 and "node1 (member node1) is healthy" in lab.flat(proc.stdout)
     assert all(c["changed"] == 0 for c in lab.recap(proc.stdout).values()), proc.stdout
