@@ -82,6 +82,7 @@ def backup_plan(members, settings=None):
         result["refusals"].append(_no_source(seen, chosen))
         return result
     free = settings.get("store_free")
+    free = None if free in (None, "", "None") else int(free)  # a template may hand over its text
     if free is not None and free < int(picked["db_size"] * ROOM):
         result["refusals"].append(
             "Not enough space in the store %s on the controller: %d bytes free, the database of %s is %d bytes (a "

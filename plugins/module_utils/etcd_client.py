@@ -496,6 +496,22 @@ class EtcdClient:
         raise EtcdError("etcdctl user list failed (rc=%s): %s" % (rc, err.strip()), cmd=self.commands[-1], rc=rc,
                         stdout=out, stderr=err, hint=fix_text(err))
 
+    def user_set_password(self, name, password, create=False):
+        """Create the user (create) or set its password, as no one (auth is off): the password goes to etcdctl's
+        stdin (`--interactive=false` reads it there), never its argv."""
+        self.run("etcdctl", ["user", "add" if create else "passwd", name, "--interactive=false"], data=password,
+                 anonymous=True)
+
+    def user_grant_role(self, name, role):
+        self.run("etcdctl", ["user", "grant-role", name, role], anonymous=True)
+
+    def auth_enable(self):
+        self.run("etcdctl", ["auth", "enable"], anonymous=True)
+
+    def auth_disable(self):
+        """As the configured user: with auth on, only root may turn it off."""
+        self.run("etcdctl", ["auth", "disable"])
+
     def user_roles(self, name, anonymous=False):
         """The roles of an etcd user."""
         data = self.run_json("etcdctl", ["user", "get", name], anonymous=anonymous)

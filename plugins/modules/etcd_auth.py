@@ -98,18 +98,18 @@ def enable(client, password, check_mode, actions, enabled, users):
     if ROOT in users:
         actions.append("set the password of user root")
         if not check_mode:
-            client.run("etcdctl", ["user", "passwd", ROOT, "--interactive=false"], data=password, anonymous=True)
+            client.user_set_password(ROOT, password)
     else:
         actions.append("created user root")
         if not check_mode:
-            client.run("etcdctl", ["user", "add", ROOT, "--interactive=false"], data=password, anonymous=True)
+            client.user_set_password(ROOT, password, create=True)
     if ROOT not in users or ROOT not in client.user_roles(ROOT, anonymous=True):
         actions.append("granted role root to root")
         if not check_mode:
-            client.run("etcdctl", ["user", "grant-role", ROOT, ROOT], anonymous=True)
+            client.user_grant_role(ROOT, ROOT)
     actions.append("enabled auth")
     if not check_mode:
-        client.run("etcdctl", ["auth", "enable"], anonymous=True)
+        client.auth_enable()
         check_login(client)
     return True
 
@@ -119,7 +119,7 @@ def disable(client, check_mode, actions, enabled):
         return False
     actions.append("disabled auth")
     if not check_mode:
-        client.run("etcdctl", ["auth", "disable"])
+        client.auth_disable()
     return False
 
 

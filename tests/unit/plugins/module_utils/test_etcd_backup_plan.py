@@ -47,6 +47,8 @@ CASES = [
      [dict(healthy=False, alarms=["NOSPACE"]), {}, {}], {},
      dict(source="node1", alarms=["NOSPACE"], refusals=[])),
     ("a store with room", [{}, {}, {}], dict(store_free=23 * MB), dict(refusals=[])),
+    ("a store free space given as text (a template rendered it)", [{}, {}, {}], dict(store_free="104857600"),
+     dict(source="node1", refusals=[])),
     ("the schedule alone: no member needed", [DOWN, DOWN, "unreachable"], dict(now=False),
      dict(source="", healthy_hosts=[], refusals=[])),
 ]
