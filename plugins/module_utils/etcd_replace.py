@@ -95,7 +95,8 @@ def _state(entry, reachable, force):
 def _refusals(node, target, entry, cluster, state, helper):
     refusals = []
     if state != "healthy":
-        left = [e for e in cluster.get("members") or [] if not e.get("is_learner") and e.get("id") != entry.get("id", -1)]
+        left = [e for e in cluster.get("members") or []
+                if not e.get("is_learner") and e.get("id") != entry.get("id", -1)]
         healthy, needed = sum(1 for e in left if e.get("quorate")), len(left) // 2 + 1
         if healthy < needed:
             refusals.append(
@@ -142,8 +143,8 @@ def _steps(node, target, entry, urls, state, helper, settings):
     if state == "replace" and entry:
         steps.append("remove member %s (%s)" % (entry.get("id_hex", ""), ",".join(entry.get("peer_urls") or [])))
     if state == "replace":
-        steps.append("add %s (%s)%s through %s" % (target["name"], ",".join(urls), " as a learner" if learner else "",
-                                                     helper))
+        steps.append("add %s (%s)%s through %s"
+                     % (target["name"], ",".join(urls), " as a learner" if learner else "", helper))
     if state == "replace" and reachable:
         steps.append("write ETCD_INITIAL_CLUSTER and ETCD_INITIAL_CLUSTER_STATE=existing into %s (backup kept)"
                      % settings.get("env_file", "the env file"))

@@ -32,8 +32,9 @@ def members(*nodes, address_given=False):
     """The play's members; a node given as "unreachable" or ("failed", msg) was not read."""
     out = []
     for i, n in enumerate(nodes, 1):
-        m = dict(host="node%d" % i, inventory=dict(name="node%d" % i, peer_urls=["http://10.0.0.%d:2380" % i],
-                                                    data_dir="/data/etcd.data", address_given=address_given))
+        seen = dict(name="node%d" % i, peer_urls=["http://10.0.0.%d:2380" % i], data_dir="/data/etcd.data",
+                    address_given=address_given)
+        m = dict(host="node%d" % i, inventory=seen)
         if n == "unreachable":
             m.update(unreachable=True, node={})
         elif isinstance(n, tuple):
@@ -46,7 +47,8 @@ def members(*nodes, address_given=False):
 
 def entry(i, quorate=True, learner=False, name=True, url=None):
     return dict(id=i, id_hex="%x" % i, name="node%d" % i if name else "", is_learner=learner, quorate=quorate,
-                peer_urls=[url or "http://10.0.0.%d:2380" % i], client_urls=["http://10.0.0.%d:2379" % i] if name else [])
+                peer_urls=[url or "http://10.0.0.%d:2380" % i],
+                client_urls=["http://10.0.0.%d:2379" % i] if name else [])
 
 
 def cluster(*entries):
@@ -76,7 +78,8 @@ CASES = [
     ("a stopped member with data: moved aside", [DOWN, {}, {}], NODE1_DOWN, {},
      dict(state="replace", steps=FULL_STEPS)),
     ("without a learner: added as a voter, no promotion", [DOWN, {}, {}], NODE1_DOWN, dict(learner=False),
-     dict(state="replace", steps=FULL_STEPS[:4] + ["add node1 (http://10.0.0.1:2380) through node2"] + FULL_STEPS[5:7])),
+     dict(state="replace",
+          steps=FULL_STEPS[:4] + ["add node1 (http://10.0.0.1:2380) through node2"] + FULL_STEPS[5:7])),
     ("an earlier run added it and it started as a learner: resume", [DOWN, {}, {}],
      cluster(entry(1, quorate=False, learner=True), entry(2), entry(3)), {},
      dict(state="resume", refusals=[], steps=["start etcd on node1 if stopped",
@@ -96,7 +99,8 @@ CASES = [
     ("unreachable: the membership alone changes, with the peer URLs the cluster knows it by",
      ["unreachable", {}, {}], cluster(entry(1, quorate=False, url="http://10.9.9.1:2380"), entry(2), entry(3)), {},
      dict(state="replace", reachable=False, peer_urls=["http://10.9.9.1:2380"], endpoint="http://10.0.0.1:2379",
-          steps=["remove member 1 (http://10.9.9.1:2380)", "add node1 (http://10.9.9.1:2380) as a learner through node2"],
+          steps=["remove member 1 (http://10.9.9.1:2380)",
+                 "add node1 (http://10.9.9.1:2380) as a learner through node2"],
           refusals=[])),
     ("unreachable, the inventory names its (new) address: added at that address", ["unreachable", {}, {}],
      cluster(entry(1, quorate=False, url="http://10.9.9.1:2380"), entry(2), entry(3)), dict(address_given=True),
@@ -124,8 +128,8 @@ REFUSALS = [
     ("two of three down: no helper, and the fix is disaster_recovery", [DOWN, DOWN, "unreachable"], None, {},
      ["No member of group etcd other than node1 answers healthy (node1: unhealthy: connection refused; node2: "
       "unhealthy: connection refused; node3: unreachable). The cluster has lost quorum", "disaster_recovery.yml"]),
-    ("wrong TLS files: the fix names them, not quorum", [DOWN, dict(DOWN, error="x509: certificate signed by "
-                                                                         "unknown authority"), DOWN], None, {},
+    ("wrong TLS files: the fix names them, not quorum",
+     [DOWN, dict(DOWN, error="x509: certificate signed by unknown authority"), DOWN], None, {},
      ["node2: unhealthy: x509: certificate signed by unknown authority", "Nothing was changed. Fix: the client's "
       "TLS files do not match"]),
     ("forcing a healthy member out while another is down costs quorum", [{}, {}, DOWN],
