@@ -14,8 +14,8 @@ description:
   - The decision of C(replace_member.yml), made in one place from what M(etcd_ops.etcd.etcd_node_info) read on
     every member and, once a healthy member (C(helper)) was found, the cluster as M(etcd_ops.etcd.etcd_member_info)
     read it there.
-  - C(state) is V(healthy) (started, voting and answering, so nothing to do), V(resume) (an earlier run added it, it runs
-    as a learner, to start and promote) or V(replace); it is empty before the cluster is given.
+  - C(state) is V(healthy) (started, voting and answering, so nothing to do), V(resume) (an earlier run added it,
+    it runs as a learner, to start and promote) or V(replace); it is empty before the cluster is given.
   - C(refusals) holds the text of every reason to stop before a change, each with its fix (no other healthy
     member, a replace that costs quorum, no env file, a node that answers as a member of another cluster, a data dir
     that is a mount point holding data, a node that could not be read).
