@@ -10,12 +10,15 @@ tests drive it over a table of cases (tests/unit/plugins/module_utils/test_etcd_
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
+from urllib.parse import urlsplit
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import fix_hints
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_cluster import guess_client_url, members_outside
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import STAGING, matches
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import snapshot_cluster
 
 # the UTC time a recovery appends to the token (etcd_recovery_new_token)
 _STAMP = re.compile(r"-[0-9]{8}T[0-9]{6}Z$")
@@ -115,6 +118,37 @@ def _plan_text(m, src, owner):
     return "member %s %s, owned by %s; %s" % (src["name"], ",".join(src["peer_urls"]), owner, moves)
 
 
+def _snapshot_refusals(members, snapshot, settings):
+    """Why the snapshot cannot be restored here: it failed its check on the controller, or it is another cluster's
+    (and the user did not name that cluster with etcd_recovery_snapshot_cluster)."""
+    s3 = settings.get("source") == "s3"
+    older = list(settings.get("older") or ())
+    if snapshot.get("failed"):
+        text = ""
+        if s3:
+            text = ("%s failed its check on the controller: the object was changed or damaged in the bucket, or in "
+                    "transit. %s bucket was not changed. " % (
+                        settings.get("s3_url", "the object"),
+                        "The" if settings.get("s3_in_store") else "The downloaded copy was removed; the"))
+        text += "%s Nothing was changed." % (snapshot.get("msg") or "").strip()
+        if older:
+            text += " The next newest snapshot in the %s is %s (-e etcd_snapshot=%s)." % (
+                "bucket" if s3 else "store", older[0], older[0])
+        return [text]
+    meta = snapshot.get("meta") or {}
+    of = snapshot_cluster(meta, [(m["name"], m["peer_urls"]) for m in members])
+    if of["match"] == "other" and settings.get("snapshot_cluster", "") != meta.get("cluster_id", "-"):
+        return ["%s is a snapshot of another cluster (ID %s, token %s): %s. Restoring it would make these members "
+                "serve that cluster's keys. Nothing was changed.\nFix: name a snapshot of this cluster with -e "
+                "etcd_snapshot=PATH (a store or bucket can hold the snapshots of several clusters with one token); "
+                "or, to put that cluster's data on these members on purpose, name its cluster: -e "
+                "etcd_recovery_snapshot_cluster=%s." % (
+                    settings.get("snapshot_path") or snapshot.get("path", "the snapshot"),
+                    meta.get("cluster_id") or "unknown", meta.get("cluster_token") or "unknown", of["reason"],
+                    meta.get("cluster_id", ""))]
+    return []
+
+
 def _refusals(members, sources, state, snapshot, settings):
     out = []
     no_tool = [m for m in members if m["no_tool"]]
@@ -165,13 +199,18 @@ def recovery_plan(members, snapshot, settings):
       `node`, what etcd_node_info returned for it. snapshot: dict(sha256, size) of the snapshot the play restores.
     settings: initial_cluster (the restored cluster, name=URL,...), force (etcd_force_recovery), new_token and
       stamp (etcd_recovery_new_token and the run's UTC time), bump and bump_by (etcd_restore_bump_revision,
-      etcd_recovery_bump_by), service_user (etcd_service_user), env_file (for the messages).
+      etcd_recovery_bump_by), service_user (etcd_service_user), env_file (for the messages); for the snapshot's
+      refusals: snapshot_path, source (store or s3), s3_url and s3_in_store (the bucket's object, and whether the
+      controller's store held it before), older (the next newest snapshots, newest first), snapshot_cluster
+      (etcd_recovery_snapshot_cluster: the ID of another cluster whose snapshot the user means to restore).
 
     Returns dict(state, token, resumed, bump, healthy_hosts, earlier, members, refusals): `state` one of STATES;
     `members` by host: switched (an earlier run switched this member already), retired, healthy, owner, kept (old
     data dirs an earlier run moved aside) and plan (what this run does there, in words); `refusals` the texts of
-    every reason to stop before anything changes, each with its fix (the quorum refusal is state `refuse`: its
-    text needs a read of the live cluster).
+    every reason to stop before anything changes, each with its fix: a snapshot that failed its check or is of
+    another cluster (alone: nothing else is judged against it), then missing tools, members that do not answer,
+    mount points and space (the quorum refusal is state `refuse`: its text needs a read of the live cluster,
+    quorum_refusal).
     """
     if not members:
         raise ValueError("recovery_plan needs the members of the play")
@@ -190,7 +229,134 @@ def recovery_plan(members, snapshot, settings):
     return dict(state=state, token=_token(seen, old, earlier, settings), resumed=bool(earlier),
                 bump=_bump(seen, state, earlier, settings), earlier=earlier,
                 healthy_hosts=[m["host"] for m in seen if m["healthy"]], members=out_members,
-                refusals=_refusals(seen, sources, state, snapshot, settings))
+                refusals=_snapshot_refusals(members, snapshot, settings)
+                or _refusals(seen, sources, state, snapshot, settings))
+
+
+def peer_cert_facts(pem, now=None):
+    """The names (C{IP:...}, C{DNS:...}) and the end date of a PEM certificate, and whether it expired by `now`
+    (an aware datetime; default: the current UTC time). Raises ValueError for text that holds no certificate."""
+    from cryptography import x509  # the controller's (community.crypto needs it); not shipped to the members
+
+    cert = x509.load_pem_x509_certificate(pem.encode() if isinstance(pem, str) else pem)
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = ["DNS:%s" % n for n in sans.get_values_for_type(x509.DNSName)]
+        names += ["IP:%s" % n for n in sans.get_values_for_type(x509.IPAddress)]
+    except x509.ExtensionNotFound:
+        names = []
+    not_after = getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return dict(names=names, not_after=not_after.strftime("%Y-%m-%d %H:%M:%S UTC"), expired=not_after <= now)
+
+
+def _cert_refusal(host, peer_urls, read, now):
+    """Why a member's peer certificate would keep the restored member from joining the others, or ''."""
+    path = read.get("path") or ""
+    why = ""
+    facts = None
+    if read.get("pem"):
+        try:
+            facts = peer_cert_facts(read["pem"], now)
+        except ValueError as exc:
+            why = "the env file's ETCD_PEER_CERT_FILE (%s) holds no certificate (%s)." % (path, exc)
+    if facts is None and not why:
+        why = "the env file's ETCD_PEER_CERT_FILE (%s) cannot be read%s." % (
+            path or "not set", " (%s)" % read["error"] if read.get("error") else "")
+    elif facts and facts["expired"]:
+        why = "its peer certificate %s expired on %s." % (path, facts["not_after"])
+    elif facts:
+        named = [name.split(":", 1)[-1] for name in facts["names"]]
+        uncovered = [h for h in (urlsplit(url).hostname or "" for url in peer_urls) if h not in named]
+        if uncovered:
+            why = "its peer certificate %s does not name %s (it names %s)." % (
+                path, ", ".join(uncovered), ", ".join(facts["names"]) or "nothing")
+    if not why:
+        return ""
+    return ("%s: the peer URLs are https (%s), but %s The restored member could not join the others. Nothing was "
+            "changed. Fix: give the member a certificate of the cluster's CA naming its peer address (deploy.yml with "
+            "etcd_deploy_tls makes them), then run this again." % (host, ", ".join(peer_urls), why))
+
+
+def play_members(seen, settings):
+    """The play's members as their env files name them, from one read of each, and what stops a recovery before
+    the cluster is even worked out.
+
+    seen: the members of the play in inventory order, each dict(host, node, name, peer_url): `node` what
+      etcd_node_info registered there (an unreachable or failed result too), `name` and `peer_url` the inventory's
+      (etcd_name, else the host; http://<etcd_address, else ansible_host>:<etcd_peer_port>) for an env file that
+      is silent. settings: group (group etcd's hosts), play (the play's hosts), env_file; now (an aware datetime
+      to judge certificates by; default: the current time).
+    Returns dict(members, refusals): each member dict(host, name, peer_urls, endpoint, token, data_dir, wal_dir,
+    env_exists, env_initial_cluster, tls_peer, node); the refusals, in the order a run meets them: a play that
+    leaves out members of group etcd; members unreachable, then members that could not be read; https peer URLs
+    whose certificate cannot be read, has expired or does not name them. Later ones are not looked for while an
+    earlier kind refuses.
+    """
+    group, play = list(settings.get("group") or ()), list(settings.get("play") or ())
+    left = [h for h in group if h not in play]
+    if not group or left:
+        return dict(members=[], refusals=[
+            "%s A cluster is rebuilt from one snapshot on all its members at once. Nothing was changed.\nFix: run "
+            "without --limit; a member that is gone for good leaves group etcd (the restored cluster is made of the "
+            "members in the inventory)." % (
+                "The play leaves out %s (--limit?)." % ", ".join(left) if group else "Group etcd is empty.")])
+    unreachable = [m["host"] for m in seen if (m.get("node") or {}).get("unreachable")]
+    if unreachable:
+        one = len(unreachable) == 1
+        return dict(members=[], refusals=[
+            "%s %s unreachable over SSH, and every member of the restored cluster must be restored. Nothing was "
+            "changed.\nFix: bring %s back (or correct ansible_host), or, for a machine that is gone for good, take "
+            "it out of group etcd (or put its replacement in with its address)." % (
+                ", ".join(unreachable), "is" if one else "are", "it" if one else "them")])
+    unread = [m for m in seen if (m.get("node") or {}).get("failed")]
+    if unread:
+        return dict(members=[], refusals=["%s. Nothing was changed.\nFix: the cause above (become: sudo must work "
+                                          "there), then run this again." % "; ".join(
+                                              "%s: %s" % (m["host"], (m["node"].get("msg") or "failed").strip())
+                                              for m in unread)])
+    members, refusals = [], []
+    for m in seen:
+        node = m["node"]
+        env = node.get("env") or {}
+        peer_urls = [u.strip() for u in (env.get("ETCD_INITIAL_ADVERTISE_PEER_URLS") or m["peer_url"]).split(",")
+                     if u.strip()]
+        tls_peer = (any(u.startswith("https://") for u in peer_urls)
+                    and str(env.get("ETCD_PEER_AUTO_TLS", "false")).lower() != "true")
+        members.append(dict(host=m["host"], name=env.get("ETCD_NAME") or m["name"], peer_urls=peer_urls,
+                            endpoint=node.get("endpoint", ""), token=env.get("ETCD_INITIAL_CLUSTER_TOKEN") or
+                            "etcd-cluster", data_dir=node.get("data_dir", ""), wal_dir=node.get("wal_dir", ""),
+                            env_exists=bool(node.get("env_exists")),
+                            env_initial_cluster=env.get("ETCD_INITIAL_CLUSTER", ""), tls_peer=tls_peer, node=node))
+        if tls_peer:
+            refusal = _cert_refusal(m["host"], peer_urls, node.get("peer_cert") or {}, settings.get("now"))
+            if refusal:
+                refusals.append(refusal)
+    return dict(members=members, refusals=refusals)
+
+
+def quorum_refusal(live):
+    """Why a recovery stops when the cluster has quorum (state `refuse`), from a read of the live cluster
+    (etcd_member_info at a healthy member): how many voters serve, the leader, each member, the alarm and its fix."""
+    alarms = list(live.get("alarms") or [])
+    quorum = live.get("quorum") or {}
+    words = {(True, True): "healthy", (False, True): "serving, alarm"}
+    lines = ["The cluster has quorum: %s of %s voting members are %s, leader %s." % (
+        quorum.get("healthy_voters", "?"), quorum.get("voters", "?"), "serving" if alarms else "healthy",
+        (live.get("leader") or {}).get("name") or "?")]
+    for m in live.get("members") or ():
+        lines.append("  %s %s %s%s%s" % (
+            m.get("name") or "(unstarted)", ",".join(m.get("peer_urls") or ()),
+            words.get((bool(m.get("healthy")), bool(m.get("quorate"))), "DOWN"),
+            (" " + ",".join(m["alarms"])) if m.get("alarms") else "", " learner" if m.get("is_learner") else ""))
+    if alarms:
+        lines.append("Alarm raised: %s. The cluster has its data and a leader (etcd calls a member unhealthy while an "
+                     "alarm is raised); rebuilding it from a snapshot would lose every write since that snapshot.\n"
+                     "Fix for the alarm: %s" % (", ".join(alarms), live.get("alarm_fix") or ""))
+    lines.append("This is not a disaster, and nothing was changed. Fix: replace a failed member with "
+                 "replace_member.yml -e node=NAME; rebuilding from the snapshot would throw away every write since it "
+                 "(etcd_force_recovery=true does it anyway, moving the current data aside).")
+    return "\n".join(lines)
 
 
 def _names(value):

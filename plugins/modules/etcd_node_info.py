@@ -20,6 +20,7 @@ description:
     member dir, and is a mount point; the free space under it and under each of O(space_paths); the dirs an
     earlier recovery moved aside (C(<data dir>.<UTC time>)).
   - The marks that M(etcd_ops.etcd.etcd_restore) left in what it restored (in place, staged and retired).
+  - The peer certificate the env file names, as text.
 extends_documentation_fragment:
   - etcd_ops.etcd.connection
   - etcd_ops.etcd.attributes
@@ -164,6 +165,16 @@ marks:
     data: {description: "In the data dir: the restore that was switched into place.", type: dict}
     staging: {description: "In the staging dir: a restore that was staged, not switched.", type: dict}
     done: {description: "The retired mark of a verified recovery.", type: dict}
+peer_cert:
+  description:
+    - The env file's C(ETCD_PEER_CERT_FILE) as read on the member (a certificate is no secret), for the controller to
+      check the names and dates in it; all empty when the env file names none.
+  returned: always
+  type: dict
+  contains:
+    path: {description: "The file's path ('' when the env file names none).", type: str}
+    pem: {description: "Its text ('' when it could not be read).", type: str}
+    error: {description: "Why it could not be read ('' when it could).", type: str}
 kept:
   description: The old data dirs an earlier recovery moved aside (C(<data dir>.2*)), sorted.
   returned: always
@@ -209,6 +220,17 @@ def read_env(path):
             return True, handle.read(), "%04o" % stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
     except FileNotFoundError:
         return False, "", "0644"
+
+
+def peer_cert(path):
+    """The peer certificate's text (the controller parses it), or why it could not be read."""
+    if not path:
+        return dict(path="", pem="", error="")
+    try:
+        with open(path) as handle:
+            return dict(path=path, pem=handle.read(65536), error="")
+    except (OSError, UnicodeDecodeError) as exc:
+        return dict(path=path, pem="", error=str(exc))
 
 
 def unit_state(module, unit):
@@ -282,6 +304,7 @@ def observe(module, client, p, exists, text, mode, env):
                           mountpoint=os.path.ismount(data_dir), owner=owner, group=group)
     result["conn"] = {option: p.get(option) or "" for option, variable in ENV_TLS}
     result["space"] = [free_space(path) for path in [os.path.dirname(data_dir)] + list(p["space_paths"])]
+    result["peer_cert"] = peer_cert(env.get("ETCD_PEER_CERT_FILE", ""))
     result["marks"] = marks(data_dir)
     result["kept"] = sorted(path for path in glob.glob(glob.escape(data_dir) + ".2*") if os.path.isdir(path))
     if p["probe"]:

@@ -11,6 +11,9 @@ import pytest
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_recovery import (
     WAL_SIZE,
     outside_refusal,
+    peer_cert_facts,
+    play_members,
+    quorum_refusal,
     recovery_plan,
     restored_cluster,
 )
@@ -269,3 +272,178 @@ def test_a_recovery_of_part_of_the_cluster(gone, endpoints, expected):
         found = text.find(part, position)
         assert found >= 0, "%r not in %r" % (part, text)
         position = found + len(part)
+
+
+# -- the play's members, from one read of each ----------------------------------------------------------------------
+def pem(names=("IP:10.0.0.1", "DNS:node1"), days=30):
+    """A self-signed certificate naming `names`, ending `days` from now (negative: expired)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "member")])
+    sans = [x509.IPAddress(ipaddress.ip_address(n[3:])) if n.startswith("IP:") else x509.DNSName(n[4:])
+            for n in names]
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+               .serial_number(1).not_valid_before(now - datetime.timedelta(days=400))
+               .not_valid_after(now + datetime.timedelta(days=days)))
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
+
+
+def read(i, env=None, peer_cert=None, **node):
+    """One member's seen entry: what etcd_node_info registered there, and the inventory's name and peer URL."""
+    env = {"ETCD_NAME": "node%d" % i, "ETCD_INITIAL_ADVERTISE_PEER_URLS": "http://10.0.0.%d:2380" % i,
+           "ETCD_INITIAL_CLUSTER": CLUSTER} if env is None else env
+    result = dict(env_exists=bool(env), env=env, endpoint="http://10.0.0.%d:2379" % i, data_dir="/data/etcd.data",
+                  wal_dir="", peer_cert=peer_cert or dict(path="", pem="", error=""))
+    result.update(node)
+    return dict(host="host%d" % i, node=result, name="inv%d" % i, peer_url="http://192.168.0.%d:2380" % i)
+
+
+PLAY = dict(group=["host1", "host2", "host3"], play=["host1", "host2", "host3"], env_file="/data/etcd.env")
+
+
+def tls(i, cert):
+    env = {"ETCD_NAME": "node%d" % i, "ETCD_INITIAL_ADVERTISE_PEER_URLS": "https://10.0.0.%d:2380" % i,
+           "ETCD_PEER_CERT_FILE": "/etc/etcd/peer.crt"}
+    return read(i, env=env, peer_cert=cert)
+
+
+def test_each_member_as_its_env_file_names_it_else_as_the_inventory_does():
+    got = play_members([read(1), read(2, env={}), read(3, env={"ETCD_INITIAL_CLUSTER_TOKEN": "tok"})], PLAY)
+    assert got["refusals"] == []
+    one, two, three = got["members"]
+    assert (one["name"], one["peer_urls"], one["token"]) == ("node1", ["http://10.0.0.1:2380"], "etcd-cluster")
+    assert (two["name"], two["peer_urls"], two["env_exists"]) == ("inv2", ["http://192.168.0.2:2380"], False)
+    assert (three["token"], three["env_initial_cluster"], three["tls_peer"]) == ("tok", "", False)
+    assert one["node"]["endpoint"] == one["endpoint"] == "http://10.0.0.1:2379"
+
+
+GOOD = dict(path="/etc/etcd/peer.crt", error="")
+
+
+@pytest.mark.parametrize("seen, settings, expected", [
+    ([read(1), read(2)], dict(PLAY, play=["host1", "host2"]),
+     "The play leaves out host3 (--limit?). A cluster is rebuilt from one snapshot on all its members at once."),
+    ([], dict(PLAY, group=[], play=["host1"]), "Group etcd is empty."),
+    ([read(1), read(2, unreachable=True), read(3, unreachable=True)], PLAY,
+     "host2, host3 are unreachable over SSH, and every member of the restored cluster must be restored."),
+    ([read(1), read(2, unreachable=True, failed=True), read(3, failed=True, msg="sudo: a password is required\n")],
+     PLAY, "host2 is unreachable over SSH, and every member"),
+    ([read(1), read(2), read(3, failed=True, msg="sudo: a password is required\n")], PLAY,
+     "host3: sudo: a password is required. Nothing was changed.\nFix: the cause above (become: sudo must work"),
+    ([tls(1, dict(GOOD, pem=pem(days=-1)))], dict(PLAY, group=["host1"], play=["host1"]),
+     "host1: the peer URLs are https (https://10.0.0.1:2380), but its peer certificate /etc/etcd/peer.crt expired on"),
+    ([tls(1, dict(GOOD, pem=pem(names=("IP:10.0.0.9", "DNS:node1"))))], dict(PLAY, group=["host1"], play=["host1"]),
+     "host1: the peer URLs are https (https://10.0.0.1:2380), but its peer certificate /etc/etcd/peer.crt does not "
+     "name 10.0.0.1 (it names DNS:node1, IP:10.0.0.9)."),
+    ([tls(1, dict(GOOD, pem=pem(names=())))], dict(PLAY, group=["host1"], play=["host1"]),
+     "does not name 10.0.0.1 (it names nothing)."),
+    ([tls(1, dict(path="/etc/etcd/peer.crt", pem="", error="[Errno 13] Permission denied"))],
+     dict(PLAY, group=["host1"], play=["host1"]),
+     "but the env file's ETCD_PEER_CERT_FILE (/etc/etcd/peer.crt) cannot be read ([Errno 13] Permission denied)."),
+    ([read(1, env={"ETCD_INITIAL_ADVERTISE_PEER_URLS": "https://10.0.0.1:2380"})],
+     dict(PLAY, group=["host1"], play=["host1"]), "but the env file's ETCD_PEER_CERT_FILE (not set) cannot be read."),
+    ([tls(1, dict(GOOD, pem="-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"))],
+     dict(PLAY, group=["host1"], play=["host1"]), "but the env file's ETCD_PEER_CERT_FILE (/etc/etcd/peer.crt) holds no "
+                                                  "certificate"),
+], ids=["the play leaves out a member", "group etcd is empty", "two unreachable", "unreachable before unread",
+        "sudo fails on one", "an expired peer certificate", "a peer certificate that does not name the address",
+        "a peer certificate without names", "an unreadable peer certificate", "https without a peer certificate",
+        "a peer certificate file that holds none"])
+def test_what_stops_a_recovery_before_the_cluster_is_worked_out(seen, settings, expected):
+    [text] = play_members(seen, settings)["refusals"]
+    assert expected in text, text
+    assert "Nothing was changed." in text and "Fix: " in text
+
+
+@pytest.mark.parametrize("env", [
+    {"ETCD_INITIAL_ADVERTISE_PEER_URLS": "https://10.0.0.1:2380", "ETCD_PEER_AUTO_TLS": "true"},
+    {"ETCD_INITIAL_ADVERTISE_PEER_URLS": "https://10.0.0.1:2380", "ETCD_PEER_CERT_FILE": "/p.crt"},
+], ids=["auto TLS makes its own certificate", "a certificate that names the address"])
+def test_peer_certificates_that_let_the_member_join(env):
+    cert = dict(path="/p.crt", pem=pem(), error="")
+    got = play_members([read(1, env=env, peer_cert=cert)], dict(PLAY, group=["host1"], play=["host1"]))
+    assert got["refusals"] == [] and len(got["members"]) == 1
+
+
+def test_peer_cert_facts_reads_names_and_the_end_date():
+    import datetime
+
+    facts = peer_cert_facts(pem(days=10))
+    assert facts["names"] == ["DNS:node1", "IP:10.0.0.1"] and facts["expired"] is False
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=11)
+    assert peer_cert_facts(pem(days=10), later)["expired"] is True
+
+
+# -- the snapshot: its check on the controller, and its cluster ------------------------------------------------------
+OTHER = dict(cluster_id="abc", cluster_token="etcd-cluster", member_peer_urls={"x1": ["http://10.9.9.1:2380"]})
+
+
+@pytest.mark.parametrize("snapshot, settings, expected", [
+    (dict(failed=True, msg="sha256 mismatch: the file was changed."), dict(older=["/s/b.db", "/s/a.db"]),
+     ["sha256 mismatch: the file was changed. Nothing was changed. The next newest snapshot in the store is /s/b.db "
+      "(-e etcd_snapshot=/s/b.db)."]),
+    (dict(failed=True, msg="bad trailer."), dict(source="s3", s3_url="s3://b/p/c.db", s3_in_store=False, older=[]),
+     ["s3://b/p/c.db failed its check on the controller: the object was changed or damaged in the bucket, or in "
+      "transit. The downloaded copy was removed; the bucket was not changed. bad trailer. Nothing was changed."]),
+    (dict(SNAPSHOT, meta=OTHER), dict(snapshot_path="/s/c.db"),
+     ["/s/c.db is a snapshot of another cluster (ID abc, token etcd-cluster): its members are x1=http://10.9.9.1:2380;"]),
+    (dict(SNAPSHOT, meta=OTHER), dict(snapshot_path="/s/c.db", snapshot_cluster="abc"), []),
+    (dict(SNAPSHOT, meta=OTHER), dict(snapshot_path="/s/c.db", snapshot_cluster="def"), ["/s/c.db is a snapshot of"]),
+    (dict(SNAPSHOT, meta=dict(OTHER, member_peer_urls={"node2": ["http://10.0.0.2:2380"]})), {}, []),
+], ids=["the store's fails its check", "the bucket's fails its check", "another cluster's",
+        "another cluster's, named on purpose", "another cluster's, another ID named", "this cluster's"])
+def test_the_snapshot_is_refused_before_anything_else(snapshot, settings, expected):
+    got = recovery_plan(members(node(active="active", healthy=True, status=LEADER), LOST, LOST), snapshot,
+                        dict(SETTINGS, **settings))["refusals"]
+    assert len(got) == len(expected)
+    for text, start in zip(got, expected):
+        assert text.startswith(start), text
+        assert "Nothing was changed." in text
+
+
+# -- the quorum refusal, from a read of the live cluster --------------------------------------------------------------
+def test_the_quorum_refusal_names_each_member_and_the_alarm_s_fix():
+    live = dict(quorum=dict(healthy_voters=2, voters=3), leader=dict(name="node1"), alarms=["NOSPACE"],
+                alarm_fix="etcdctl defrag, then etcdctl alarm disarm.",
+                members=[dict(name="node1", peer_urls=["http://10.0.0.1:2380"], healthy=False, quorate=True,
+                              alarms=["NOSPACE"]),
+                         dict(name="node2", peer_urls=["http://10.0.0.2:2380"], healthy=False, quorate=False),
+                         dict(name="", peer_urls=["http://10.0.0.3:2380"], healthy=True, quorate=True,
+                              is_learner=True)])
+    assert quorum_refusal(live).split("\n") == [
+        "The cluster has quorum: 2 of 3 voting members are serving, leader node1.",
+        "  node1 http://10.0.0.1:2380 serving, alarm NOSPACE",
+        "  node2 http://10.0.0.2:2380 DOWN",
+        "  (unstarted) http://10.0.0.3:2380 healthy learner",
+        "Alarm raised: NOSPACE. The cluster has its data and a leader (etcd calls a member unhealthy while an alarm is "
+        "raised); rebuilding it from a snapshot would lose every write since that snapshot.",
+        "Fix for the alarm: etcdctl defrag, then etcdctl alarm disarm.",
+        "This is not a disaster, and nothing was changed. Fix: replace a failed member with replace_member.yml -e "
+        "node=NAME; rebuilding from the snapshot would throw away every write since it (etcd_force_recovery=true does "
+        "it anyway, moving the current data aside)."]
+    healthy = quorum_refusal(dict(quorum=dict(healthy_voters=3, voters=3), leader=dict(name="node2"), members=[]))
+    assert healthy.startswith("The cluster has quorum: 3 of 3 voting members are healthy, leader node2.\nThis is")
+
+
+def test_the_filter_joins_the_members_the_cluster_and_every_refusal_in_order():
+    from ansible_collections.etcd_ops.etcd.plugins.filter.recovery_cluster import recovery_cluster
+
+    bad = dict(path="/etc/etcd/peer.crt", pem="", error="gone")
+    seen = [read(1, env={}), tls(2, bad), read(3)]
+    got = recovery_cluster(seen, dict(PLAY, gone="node3"))
+    assert [text.split(" ")[0] for text in got["refusals"]] == ["host1", "etcd_recovery_gone_members", "host2:"]
+    assert got["names"] == ["inv1", "node2", "node3"] and got["by_host"]["host2"]["tls_peer"] is True
+    assert got["peer_urls"] == [["http://192.168.0.1:2380"], ["https://10.0.0.2:2380"], ["http://10.0.0.3:2380"]]
+    assert got["initial_cluster"] == "inv1=http://192.168.0.1:2380,node2=https://10.0.0.2:2380,node3=http://10.0.0.3:2380"
+    stopped = recovery_cluster([read(1, unreachable=True)], dict(PLAY, group=["host1"], play=["host1"]))
+    assert stopped["members"] == [] and stopped["by_host"] == {} and len(stopped["refusals"]) == 1
