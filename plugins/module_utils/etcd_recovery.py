@@ -340,6 +340,15 @@ def quorum_refusal(live):
     (etcd_member_info at a healthy member): how many voters serve, the leader, each member, the alarm and its fix."""
     alarms = list(live.get("alarms") or [])
     quorum = live.get("quorum") or {}
+    if not quorum.get("has_quorum", True):
+        # a member's status named a leader a moment ago (etcd 3.4 keeps one for an election timeout after a
+        # majority stops), but the cluster no longer has one: say so, rather than that it has quorum
+        return ("A member named a leader when this run read it, but now %s of %s voting members are healthy and "
+                "there is %s: the cluster is losing quorum at this moment, or electing a leader. Nothing was changed."
+                "\nFix: wait a few seconds and run this again: a cluster that lost quorum is then recovered; one that "
+                "elected a leader is refused as healthy." % (
+                    quorum.get("healthy_voters", "?"), quorum.get("voters", "?"),
+                    "no leader" if not live.get("leader") else "no quorum"))
     words = {(True, True): "healthy", (False, True): "serving, alarm"}
     lines = ["The cluster has quorum: %s of %s voting members are %s, leader %s." % (
         quorum.get("healthy_voters", "?"), quorum.get("voters", "?"), "serving" if alarms else "healthy",

@@ -148,6 +148,22 @@ def wait_healthy(hosts=None, attempts: int = 60, etcdctl: str = "etcdctl") -> No
     raise AssertionError("etcd did not become healthy")
 
 
+def wait_no_leader(hosts, attempts: int = 60, etcdctl: str = "etcdctl") -> None:
+    """After a majority stopped, wait until no survivor (testinfra hosts) names a leader any more: etcd keeps
+    naming one for an election timeout, and disaster_recovery.yml refuses a cluster whose member names one."""
+    def leader(host):
+        out = host.run(f"{etcdctl} endpoint status -w json")
+        try:
+            return 0 if out.rc else int(json.loads(out.stdout)[0]["Status"].get("leader", 0))  # 0: omitted
+        except (ValueError, LookupError, TypeError):
+            return 0
+    for _attempt in range(attempts):
+        if not any(leader(host) for host in hosts):
+            return
+        time.sleep(0.5)
+    raise AssertionError("a survivor still names a leader")
+
+
 FINGERPRINT = {
     # the files of a running member change by themselves: its data dir counts, not what is inside
     "data": "find /data -path '/data/etcd.data/*' -prune -o -printf '%p %y %m %u %s %T@\\n' 2>/dev/null | sort",
