@@ -59,6 +59,42 @@ def bucket_metas(names, local, fetched):
 
 
 _STAMP = re.compile(r"-([0-9]{8}T[0-9]{6}Z)-r([0-9]+)\.db$")
+# a snapshot as a listing shows it: NAME.db (NAME: <cluster>-<UTC stamp>-r<revision>), and in a bucket with the
+# suffixes of its encoding (.zst, .age, .zst.age)
+_LISTED = re.compile(r"^(?P<name>(?P<cluster>[^/.][^/]*)-(?P<stamp>[0-9]{8}T[0-9]{6}Z)-r[0-9]+\.db)(\.zst)?(\.age)?$")
+
+
+def listed_snapshots(entries, cluster="", prefix="", paths=False):
+    """The snapshots in a listing, oldest first (by the UTC time in their names, then by name), each once.
+
+    entries: a bucket's keys (those under `prefix`, with it cut off; none in a deeper folder), or with `paths` a
+    store's file paths (the file name is matched, the path kept; no encoding suffix: the store holds plain .db
+    files). cluster: only this cluster's snapshots ('' every cluster's). A hidden name (a download not finished,
+    .incoming-...) is no snapshot.
+    Returns dict(names, objects): names as NAME.db (a store's as their paths); objects maps each name to the entry
+    it was listed as (NAME.db.zst, ... when the backup compressed or encrypted it; the last one listed wins).
+    """
+    found, objects = {}, {}
+    for entry in entries or ():
+        entry = str(entry)
+        if paths:
+            head, _sep, rest = entry.rpartition("/")
+            m = _LISTED.match(rest)
+            if not m or m.group(0) != m.group("name"):
+                continue
+            name = entry
+        else:
+            if not entry.startswith(prefix):
+                continue
+            m = _LISTED.match(entry[len(prefix):])
+            if not m:
+                continue
+            name = m.group("name")
+        if cluster and m.group("cluster") != cluster:
+            continue
+        found[name] = (m.group("stamp"), name)
+        objects[name] = name if paths else entry[len(prefix):]
+    return dict(names=sorted(found, key=found.get), objects=objects)
 
 
 def retention(names, keep, protect=()):

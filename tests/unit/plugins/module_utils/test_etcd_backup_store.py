@@ -206,3 +206,28 @@ def test_the_job_never_prunes_the_snapshot_it_took(etcd, tmp_path):
 ])
 def test_metadata_from_a_sidecar_s_text(text, meta):
     assert store.meta_from_text(text) == meta
+
+
+# -- a store's or a bucket's listing ---------------------------------------------------------------------------------
+def test_a_bucket_listing_gives_each_snapshot_once_oldest_first_with_its_object():
+    keys = ["etcd/b-20261202T000000Z-r9.db.zst.age", "etcd/b-20261202T000000Z-r9.db.sha256",
+            "etcd/a-20261203T000000Z-r5.db", "etcd/a-20261201T000000Z-r1.db", "etcd/a-20261201T000000Z-r1.db.json",
+            "etcd/old/a-20261204T000000Z-r7.db", "other/a-20261205T000000Z-r8.db", "etcd/notes.db",
+            "etcd/a-20261203T000000Z-r5.db.zst"]
+    got = store.listed_snapshots(keys, prefix="etcd/")
+    assert got["names"] == ["a-20261201T000000Z-r1.db", "b-20261202T000000Z-r9.db", "a-20261203T000000Z-r5.db"]
+    assert got["objects"] == {"a-20261201T000000Z-r1.db": "a-20261201T000000Z-r1.db",
+                              "b-20261202T000000Z-r9.db": "b-20261202T000000Z-r9.db.zst.age",
+                              "a-20261203T000000Z-r5.db": "a-20261203T000000Z-r5.db.zst"}
+    assert store.listed_snapshots(keys, "b", "etcd/")["names"] == ["b-20261202T000000Z-r9.db"]
+
+
+def test_a_store_listing_keeps_paths_and_takes_no_encoded_files():
+    paths = ["/s/etcd-cluster-20261203T000000Z-r5.db", "/s/etcd-cluster-20261201T000000Z-r1.db",
+             "/s/etcd-cluster-x-20261202T000000Z-r2.db", "/s/etcd-cluster-20261204T000000Z-r6.db.zst",
+             "/s/snapshot.db", "/s/.incoming-etcd-cluster-20261205T000000Z-r7.db"]
+    assert store.listed_snapshots(paths, paths=True)["names"] == [
+        "/s/etcd-cluster-20261201T000000Z-r1.db", "/s/etcd-cluster-x-20261202T000000Z-r2.db",
+        "/s/etcd-cluster-20261203T000000Z-r5.db"]
+    assert store.listed_snapshots(paths, "etcd-cluster", paths=True)["names"] == [
+        "/s/etcd-cluster-20261201T000000Z-r1.db", "/s/etcd-cluster-20261203T000000Z-r5.db"]
