@@ -36,15 +36,10 @@ def stored_name(cluster, stamp, revision):
     return "%s-%s-r%d.db" % (cluster, stamp, revision)
 
 
-def name_pattern(cluster):
-    """The names this collection gives snapshots of `cluster`; nothing else is counted or pruned."""
-    return re.compile(r"^%s-[0-9]{8}T[0-9]{6}Z-r[0-9]+\.db$" % re.escape(cluster))
-
-
 def stored(directory, cluster):
-    """The snapshots of `cluster` in `directory`, newest first (the UTC stamp in the name sorts them)."""
-    pattern = name_pattern(cluster)
-    return sorted((n for n in os.listdir(directory) if pattern.match(n)), reverse=True)
+    """The snapshots of `cluster` in `directory`, newest first, by the names this collection gives them
+    (listed_snapshots); nothing else is counted or pruned."""
+    return listed_snapshots(os.listdir(directory), cluster, paths=True)["names"][::-1]
 
 
 def bucket_metas(names, local, fetched):
@@ -78,7 +73,7 @@ def listed_snapshots(entries, cluster="", prefix="", paths=False):
     for entry in entries or ():
         entry = str(entry)
         if paths:
-            head, _sep, rest = entry.rpartition("/")
+            rest = entry.rpartition("/")[2]
             m = _LISTED.match(rest)
             if not m or m.group(0) != m.group("name"):
                 continue

@@ -234,7 +234,7 @@ def recovery_plan(members, snapshot, settings):
 
 
 def peer_cert_facts(pem, now=None):
-    """The names (C{IP:...}, C{DNS:...}) and the end date of a PEM certificate, and whether it expired by `now`
+    """The names (IP:..., DNS:...) and the end date of a PEM certificate, and whether it expired by `now`
     (an aware datetime; default: the current UTC time). Raises ValueError for text that holds no certificate."""
     from cryptography import x509  # the controller's (community.crypto needs it); not shipped to the members
 

@@ -90,7 +90,8 @@ def test_retention_prunes_only_our_names(etcd, tmp_path):
     directory = tmp_path / "store"
     directory.mkdir()
     ours = [f"etcd-cluster-2026112{d}T000000Z-r{d}.db" for d in range(1, 5)]
-    foreign = ["etcd-cluster-latest.db", "other-cluster-20260101T000000Z-r1.db", "notes.txt"]
+    foreign = ["etcd-cluster-latest.db", "other-cluster-20260101T000000Z-r1.db", "notes.txt",
+               "etcd-cluster-x-20261129T000000Z-r9.db"]
     for name in ours:
         for ext in ("", ".sha256", ".json"):
             (directory / (name + ext)).write_text("x")
