@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-import re
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_host import ss_listeners
 
 DOCUMENTATION = r"""
 name: ss_listeners
@@ -44,34 +44,6 @@ _value:
   type: list
   elements: dict
 """
-
-_PROCESS = re.compile(r'users:\(\("(?P<name>[^"]*)",pid=(?P<pid>\d+)')
-
-
-def ss_listeners(output, ports=None):
-    lines = output.splitlines() if isinstance(output, str) else list(output or [])
-    wanted = {int(p) for p in ports} if ports else None
-    sockets = []
-    for line in lines:
-        fields = line.split()
-        if len(fields) < 4:
-            continue
-        # With -H the columns are: State Recv-Q Send-Q Local:Port Peer:Port [Process].
-        # ss without -H would put a header first; it has no number after the colon.
-        address, _sep, port = fields[3].rpartition(":")
-        if not port.isdigit():
-            continue
-        port = int(port)
-        if wanted is not None and port not in wanted:
-            continue
-        match = _PROCESS.search(line)
-        sockets.append({
-            "address": address.strip("[]"),
-            "port": port,
-            "process": match.group("name") if match else "",
-            "pid": int(match.group("pid")) if match else 0,
-        })
-    return sockets
 
 
 class FilterModule:

@@ -20,7 +20,9 @@ description:
     member dir, and is a mount point; the free space under it and under each of O(space_paths); the dirs an
     earlier recovery moved aside (C(<data dir>.<UTC time>)).
   - The marks that M(etcd_ops.etcd.etcd_restore) left in what it restored (in place, staged and retired).
-  - The peer certificate the env file names, as text.
+  - The peer certificate the env file names, as text, and the certificates of O(certificates).
+  - With O(ports), the TCP sockets listening on those ports and the process that holds each (C(ss -Htlnp)).
+  - With O(paths), whether each path exists, and what a symbolic link points to.
 extends_documentation_fragment:
   - etcd_ops.etcd.connection
   - etcd_ops.etcd.attributes
@@ -57,6 +59,23 @@ options:
         cluster is expected to have quorum and a member must be known to serve reads (replace_member).
     type: bool
     default: false
+  ports:
+    description: Report the TCP sockets listening on these ports (as RV(listeners)).
+    type: list
+    elements: int
+    default: []
+  paths:
+    description: Report whether each of these paths exists, is a dir, or is a symbolic link and to what (RV(paths)).
+    type: list
+    elements: path
+    default: []
+  certificates:
+    description:
+      - Return the text of these certificate files (RV(certificates)), for the controller to compare or parse. A file
+        that holds a private key is not returned.
+    type: list
+    elements: path
+    default: []
 notes:
   - O(endpoints) is ignored, the probe asks the member at the URL its env file advertises (else
     C(http://127.0.0.1:2379)). O(ca_cert), O(client_cert) and O(client_key) default to the env file's
@@ -175,6 +194,26 @@ peer_cert:
     path: {description: "The file's path ('' when the env file names none).", type: str}
     pem: {description: "Its text ('' when it could not be read).", type: str}
     error: {description: "Why it could not be read ('' when it could).", type: str}
+certificates:
+  description: The files of O(certificates), by path, each as C(peer_cert) is.
+  returned: always
+  type: dict
+listeners:
+  description: The TCP sockets listening on O(ports) ([] without O(ports)).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    address: {description: "The local address.", type: str}
+    port: {description: "The port.", type: int}
+    process: {description: "The name of the process that holds it ('' when ss cannot tell).", type: str}
+    pid: {description: "Its pid (0 when ss cannot tell).", type: int}
+paths:
+  description: The paths of O(paths), by path.
+  returned: always
+  type: dict
+  sample: {"/etc/systemd/system/etcd.service": {"exists": true, "isdir": false, "islnk": true,
+           "target": "/data/etcd.service", "resolved": "/data/etcd.service"}}
 kept:
   description: The old data dirs an earlier recovery moved aside (C(<data dir>.2*)), sorted.
   returned: always
@@ -202,6 +241,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError, etcd_argument_spec
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_cluster import cluster_info
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_env import parse_env_file
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_host import ss_listeners
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import marks
 
 # the env file's TLS files, for the options left unset
@@ -223,14 +263,36 @@ def read_env(path):
 
 
 def peer_cert(path):
-    """The peer certificate's text (the controller parses it), or why it could not be read."""
+    """A certificate's text (the controller parses it), or why it could not be read; never a private key."""
     if not path:
         return dict(path="", pem="", error="")
     try:
         with open(path) as handle:
-            return dict(path=path, pem=handle.read(65536), error="")
+            text = handle.read(65536)
     except (OSError, UnicodeDecodeError) as exc:
         return dict(path=path, pem="", error=str(exc))
+    if "PRIVATE KEY" in text:
+        return dict(path=path, pem="", error="it holds a private key, which is not returned")
+    return dict(path=path, pem=text, error="")
+
+
+def path_state(path):
+    """Whether a path exists, is a dir, or is a symbolic link: what it says, and the path it leads to."""
+    islnk = os.path.islink(path)
+    return dict(exists=os.path.lexists(path), isdir=os.path.isdir(path) and not islnk, islnk=islnk,
+                target=os.readlink(path) if islnk else "", resolved=os.path.realpath(path) if islnk else "")
+
+
+def listeners(module, ports):
+    """The TCP sockets listening on `ports`: `ss -Htlnp` (iproute2, in every Debian), parsed."""
+    if not ports:
+        return []
+    argv = ["ss", "-Htlnp"]
+    rc, out, err = module.run_command(argv)
+    if rc != 0:
+        module.fail_json(msg="Could not list the listening sockets: %s" % (err.strip() or "rc %d" % rc),
+                         cmd=" ".join(argv), rc=rc, stderr=err)
+    return ss_listeners(out, ports)
 
 
 def unit_state(module, unit):
@@ -305,6 +367,9 @@ def observe(module, client, p, exists, text, mode, env):
     result["conn"] = {option: p.get(option) or "" for option, variable in ENV_TLS}
     result["space"] = [free_space(path) for path in [os.path.dirname(data_dir)] + list(p["space_paths"])]
     result["peer_cert"] = peer_cert(env.get("ETCD_PEER_CERT_FILE", ""))
+    result["certificates"] = {path: peer_cert(path) for path in p["certificates"]}
+    result["paths"] = {path: path_state(path) for path in p["paths"]}
+    result["listeners"] = listeners(module, p["ports"])
     result["marks"] = marks(data_dir)
     result["kept"] = sorted(path for path in glob.glob(glob.escape(data_dir) + ".2*") if os.path.isdir(path))
     if p["probe"]:
@@ -321,13 +386,16 @@ def observe(module, client, p, exists, text, mode, env):
 
 
 def main():
-    module = AnsibleModule(argument_spec=etcd_argument_spec(env_file=dict(type="path", required=True),
-                                                            data_dir=dict(type="path", default="/var/lib/etcd"),
-                                                            space_paths=dict(type="list", elements="path", default=[]),
-                                                            probe=dict(type="bool", default=True),
-                                                            unit=dict(type="str", default="etcd.service"),
-                                                            credentials=dict(type="bool", default=False)),
-                           supports_check_mode=True)
+    spec = etcd_argument_spec(env_file=dict(type="path", required=True),
+                              data_dir=dict(type="path", default="/var/lib/etcd"),
+                              space_paths=dict(type="list", elements="path", default=[]),
+                              probe=dict(type="bool", default=True),
+                              unit=dict(type="str", default="etcd.service"),
+                              credentials=dict(type="bool", default=False),
+                              ports=dict(type="list", elements="int", default=[]),
+                              paths=dict(type="list", elements="path", default=[]),
+                              certificates=dict(type="list", elements="path", default=[]))
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
     try:
         exists, text, mode = read_env(p["env_file"])

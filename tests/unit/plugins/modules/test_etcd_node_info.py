@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from ansible_collections.etcd_ops.etcd.plugins.modules import etcd_node_info
 
@@ -150,3 +151,49 @@ def test_an_env_file_that_cannot_be_read_fails_with_its_path(tmp_path, fake_etcd
     fake_etcd(tools=())
     result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env")})
     assert result["failed"] and result["msg"].startswith(f"Could not read this member's env file {tmp_path}/etcd.env")
+
+
+SS = """LISTEN 0 4096 172.29.90.11:2379 0.0.0.0:* users:(("etcd",pid=812,fd=7))
+LISTEN 0 4096 0.0.0.0:2380 0.0.0.0:* users:(("nc",pid=90,fd=3))
+LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("sshd",pid=1,fd=3))
+"""
+
+
+def test_deploy_s_questions_sockets_paths_and_certificates(tmp_path, fake_etcd, run_module):
+    member(tmp_path)
+    fake = fake_etcd(tools=()).on("show", UNIT).on("-Htlnp", SS)
+    unit = tmp_path / "etcd.service"
+    unit.write_text("[Unit]\n")
+    link = tmp_path / "link.service"
+    link.symlink_to(unit)
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    key = tmp_path / "member.key"
+    key.write_text("-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n")
+    result = run_module(etcd_node_info, {
+        "env_file": str(tmp_path / "etcd.env"), "probe": False, "ports": [2379, 2380],
+        "paths": [str(link), str(unit), str(tmp_path / "none"), str(tmp_path)],
+        "certificates": [str(ca), str(key), str(tmp_path / "none.crt")]})
+    assert result["listeners"] == [dict(address="172.29.90.11", port=2379, process="etcd", pid=812),
+                                   dict(address="0.0.0.0", port=2380, process="nc", pid=90)]
+    assert ["ss", "-Htlnp"] in fake.argvs()
+    assert result["paths"] == {
+        str(link): dict(exists=True, isdir=False, islnk=True, target=str(unit), resolved=os.path.realpath(unit)),
+        str(unit): dict(exists=True, isdir=False, islnk=False, target="", resolved=""),
+        str(tmp_path / "none"): dict(exists=False, isdir=False, islnk=False, target="", resolved=""),
+        str(tmp_path): dict(exists=True, isdir=True, islnk=False, target="", resolved="")}
+    certs = result["certificates"]
+    assert certs[str(ca)] == dict(path=str(ca), pem=ca.read_text(), error="")
+    # a private key never leaves the member, not even in an error
+    assert certs[str(key)]["pem"] == "" and "secret" not in json.dumps(result)
+    assert "private key" in certs[str(key)]["error"]
+    missing = certs[str(tmp_path / "none.crt")]
+    assert missing["pem"] == "" and "No such file" in missing["error"]
+
+
+def test_without_ports_ss_is_not_run(tmp_path, fake_etcd, run_module):
+    member(tmp_path)
+    fake = fake_etcd(tools=()).on("show", UNIT)
+    result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "probe": False})
+    assert result["listeners"] == [] and result["paths"] == {} and result["certificates"] == {}
+    assert not any(argv[0] == "ss" for argv in fake.argvs())
