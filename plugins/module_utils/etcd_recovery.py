@@ -19,6 +19,7 @@ from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import f
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_cluster import guess_client_url, members_outside
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import STAGING, matches
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import snapshot_cluster
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_tls_files import cert_facts
 
 # the UTC time a recovery appends to the token (etcd_recovery_new_token)
 _STAMP = re.compile(r"-[0-9]{8}T[0-9]{6}Z$")
@@ -236,18 +237,10 @@ def recovery_plan(members, snapshot, settings):
 def peer_cert_facts(pem, now=None):
     """The names (IP:..., DNS:...) and the end date of a PEM certificate, and whether it expired by `now`
     (an aware datetime; default: the current UTC time). Raises ValueError for text that holds no certificate."""
-    from cryptography import x509  # the controller's (community.crypto needs it); not shipped to the members
-
-    cert = x509.load_pem_x509_certificate(pem.encode() if isinstance(pem, str) else pem)
-    try:
-        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        names = ["DNS:%s" % n for n in sans.get_values_for_type(x509.DNSName)]
-        names += ["IP:%s" % n for n in sans.get_values_for_type(x509.IPAddress)]
-    except x509.ExtensionNotFound:
-        names = []
-    not_after = getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+    facts = cert_facts(pem.encode() if isinstance(pem, str) else pem)
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    return dict(names=names, not_after=not_after.strftime("%Y-%m-%d %H:%M:%S UTC"), expired=not_after <= now)
+    return dict(names=facts["names"], not_after=facts["not_after"].strftime("%Y-%m-%d %H:%M:%S UTC"),
+                expired=facts["not_after"] <= now)
 
 
 def _cert_refusal(host, peer_urls, read, now):

@@ -4,7 +4,8 @@
 # Private to etcd_ops.etcd: not a public API, may change without notice.
 """Whether the TLS files a user gives deploy (etcd_deploy_tls_ca_src, etcd_deploy_tls_cert_src,
 etcd_deploy_tls_key_src) fit the member: a pure function, no I/O, unit-tested over a table of cases
-(tests/unit/test_etcd_tls_files.py). The filter tls_file_problems reads the files on the controller.
+(tests/unit/plugins/module_utils/test_etcd_tls_files.py). deploy_plan (etcd_deploy.py) calls it; the filter
+deploy_plan reads the files on the controller.
 
 It reads the certificates as community.crypto's x509_certificate_info renders them (the names of subject and issuer
 attributes, "DNS:..."/"IP:..." for the subject alternative names, not_after as YYYYMMDDHHMMSSZ), so that the
@@ -120,7 +121,7 @@ def _extension(cert, cls):
         return None
 
 
-def _cert_facts(data):
+def cert_facts(data):
     """What the checks need of a certificate (PEM, or DER as x509_certificate_info takes a file's).
     Raises an exception whose text says why it cannot be read."""
     from cryptography import x509
@@ -197,8 +198,8 @@ def tls_file_problems(ca, cert, key, need, now=None):
     """
     out = []
     paths = dict(ca=ca.get("path") or "", cert=cert.get("path") or "", key=key.get("path") or "")
-    ca_f = _read("the CA certificate", ca, _cert_facts, out)
-    cert_f = _read("the certificate", cert, _cert_facts, out)
+    ca_f = _read("the CA certificate", ca, cert_facts, out)
+    cert_f = _read("the certificate", cert, cert_facts, out)
     key_f = _read("the key", key, _key_facts, out)
     if ca_f is not None and not ca_f["ca"]:
         out.append("%s is not a CA certificate (no basicConstraints CA:TRUE)" % paths["ca"])

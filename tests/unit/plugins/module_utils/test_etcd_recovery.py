@@ -344,7 +344,7 @@ GOOD = dict(path="/etc/etcd/peer.crt", error="")
      "host1: the peer URLs are https (https://10.0.0.1:2380), but its peer certificate /etc/etcd/peer.crt expired on"),
     ([tls(1, dict(GOOD, pem=pem(names=("IP:10.0.0.9", "DNS:node1"))))], dict(PLAY, group=["host1"], play=["host1"]),
      "host1: the peer URLs are https (https://10.0.0.1:2380), but its peer certificate /etc/etcd/peer.crt does not "
-     "name 10.0.0.1 (it names DNS:node1, IP:10.0.0.9)."),
+     "name 10.0.0.1 (it names IP:10.0.0.9, DNS:node1)."),
     ([tls(1, dict(GOOD, pem=pem(names=())))], dict(PLAY, group=["host1"], play=["host1"]),
      "does not name 10.0.0.1 (it names nothing)."),
     ([tls(1, dict(path="/etc/etcd/peer.crt", pem="", error="[Errno 13] Permission denied"))],
@@ -379,7 +379,7 @@ def test_peer_cert_facts_reads_names_and_the_end_date():
     import datetime
 
     facts = peer_cert_facts(pem(days=10))
-    assert facts["names"] == ["DNS:node1", "IP:10.0.0.1"] and facts["expired"] is False
+    assert facts["names"] == ["IP:10.0.0.1", "DNS:node1"] and facts["expired"] is False
     later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=11)
     assert peer_cert_facts(pem(days=10), later)["expired"] is True
 
