@@ -59,7 +59,8 @@ def backup_plan(members, settings=None):
 
     `members`: the play's hosts in inventory order, each dict(host, unreachable, error, node) as the etcd_node_info
     task left them. `settings`: member (etcd_backup_member, '' for the first healthy one), now (etcd_backup_now),
-    store (etcd_backup_dir) and store_free (bytes free there, None when not measured).
+    store (etcd_backup_dir), store_error (why the store is not a directory this user can write, '' when it is) and
+    store_free (bytes free there, None when not measured).
 
     Returns dict(source, healthy_hosts, hosts, cluster_name, alarms, alarm_fix, db_size, refusals); `hosts` is each
     member's view by host (endpoint, healthy, health, name, cluster_name).
@@ -78,6 +79,12 @@ def backup_plan(members, settings=None):
                   alarm_fix=picked.get("alarm_fix", ""), db_size=picked.get("db_size", 0), refusals=[])
     if not settings.get("now", True):
         return result  # the schedule alone: no member is snapshotted now
+    if settings.get("store_error"):
+        result["refusals"].append(
+            "The backup store %s on the controller is not a directory this user can write (%s). Nothing was changed "
+            "on any member. Fix: set etcd_backup_dir to a directory you can write, or fix its permissions."
+            % (settings.get("store", "etcd_backup_dir"), settings["store_error"]))
+        return result
     if not picked:
         result["refusals"].append(_no_source(seen, chosen))
         return result

@@ -23,6 +23,7 @@ description:
   - The peer certificate the env file names, as text, and the certificates of O(certificates).
   - With O(ports), the TCP sockets listening on those ports and the process that holds each (C(ss -Htlnp)).
   - With O(paths), whether each path exists, and what a symbolic link points to.
+  - The user Ansible logged in as (RV(login_user)), seen through become.
 extends_documentation_fragment:
   - etcd_ops.etcd.connection
   - etcd_ops.etcd.attributes
@@ -214,6 +215,12 @@ paths:
   type: dict
   sample: {"/etc/systemd/system/etcd.service": {"exists": true, "isdir": false, "islnk": true,
            "target": "/data/etcd.service", "resolved": "/data/etcd.service"}}
+login_user:
+  description:
+    - The user Ansible logged in as, seen through become (sudo's C(SUDO_USER), doas's C(DOAS_USER), the user the
+      module runs as when it is not root, else su's C(LOGNAME) when it is not root); '' when it cannot tell.
+  returned: always
+  type: str
 kept:
   description: The old data dirs an earlier recovery moved aside (C(<data dir>.2*)), sorted.
   returned: always
@@ -281,6 +288,20 @@ def path_state(path):
     islnk = os.path.islink(path)
     return dict(exists=os.path.lexists(path), isdir=os.path.isdir(path) and not islnk, islnk=islnk,
                 target=os.readlink(path) if islnk else "", resolved=os.path.realpath(path) if islnk else "")
+
+
+def login_user():
+    """The user Ansible logged in as, seen through become; '' when it cannot tell (e.g. logged in as root)."""
+    for variable in ("SUDO_USER", "DOAS_USER"):
+        if os.environ.get(variable):
+            return os.environ[variable]
+    if os.getuid() != 0:
+        try:
+            return pwd.getpwuid(os.getuid()).pw_name
+        except KeyError:
+            return ""
+    name = os.environ.get("LOGNAME") or ""  # su keeps it for the target root
+    return name if name != "root" else ""
 
 
 def listeners(module, ports):
@@ -370,6 +391,7 @@ def observe(module, client, p, exists, text, mode, env):
     result["certificates"] = {path: peer_cert(path) for path in p["certificates"]}
     result["paths"] = {path: path_state(path) for path in p["paths"]}
     result["listeners"] = listeners(module, p["ports"])
+    result["login_user"] = login_user()
     result["marks"] = marks(data_dir)
     result["kept"] = sorted(path for path in glob.glob(glob.escape(data_dir) + ".2*") if os.path.isdir(path))
     if p["probe"]:

@@ -20,9 +20,20 @@ extends_documentation_fragment:
   - etcd_ops.etcd.attributes
 options:
   path:
-    description: The snapshot file to write on the target. Its directory must exist.
+    description: The snapshot file to write on the target. Its directory must exist, unless O(dir_mode) is given.
     type: path
     required: true
+  dir_mode:
+    description:
+      - Create the directory of O(path) (and missing parents) where it is missing, owned by the user the module runs
+        as, with this mode (octal, e.g. V('0711')), and set this mode on it where it exists.
+    type: raw
+  members:
+    description:
+      - Also read the cluster's member list through the same endpoint, for the snapshot's metadata (RV(cluster_id),
+        RV(members)), with one more etcdctl call in the same run instead of another task.
+    type: bool
+    default: false
   endpoint:
     description: The one client URL to take the snapshot from (etcd refuses several); default the first of O(endpoints).
     type: str
@@ -111,6 +122,16 @@ duration:
   description: Seconds the save and the checks took.
   returned: success
   type: float
+cluster_id:
+  description: The cluster's ID, in hex (with O(members)).
+  returned: success and O(members)
+  type: str
+members:
+  description: The cluster's members (with O(members)), each with C(id), C(id_hex), C(name), C(peer_urls),
+    C(client_urls), C(is_learner) and C(started).
+  returned: success and O(members)
+  type: list
+  elements: dict
 commands:
   description: The commands the module ran (no secrets in them).
   returned: always
@@ -139,6 +160,25 @@ def save(module, client, path, endpoint, owner, group, timeout):
     return snapfile.save(client, path, endpoint, timeout, settle=lambda p: _settle(module, p, owner, group))
 
 
+def snapshot_dir(module, path, mode):
+    """The snapshot's directory with `mode`, created (with its parents) where missing; whether it changed."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        mode = mode if isinstance(mode, int) else int(str(mode), 8)
+    except ValueError:
+        module.fail_json(msg="dir_mode must be octal, such as '0711', not %r." % (mode,), path=path)
+    if os.path.isdir(directory):
+        return module.set_mode_if_different(directory, mode, False)
+    if not module.check_mode:
+        try:
+            os.makedirs(directory)
+        except OSError as exc:
+            module.fail_json(msg="Could not create the snapshot's directory %s: %s. Fix: give a path where this user "
+                                 "can create it." % (directory, exc.strerror or exc), path=path)
+        os.chmod(directory, mode)
+    return True
+
+
 def main():
     module = AnsibleModule(
         argument_spec=etcd_argument_spec(
@@ -148,12 +188,16 @@ def main():
             group=dict(type="str"),
             timeout=dict(type="int", default=600),
             force=dict(type="bool", default=False),
+            dir_mode=dict(type="raw"),
+            members=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
     p = module.params
     endpoint = p["endpoint"] or p["endpoints"][0]
     client = EtcdClient(module)
+    if p["dir_mode"] is not None:
+        snapshot_dir(module, p["path"], p["dir_mode"])
     try:
         if os.path.exists(p["path"]) and not p["force"]:
             info = inspect(client, p["path"])
@@ -167,6 +211,9 @@ def main():
             module.exit_json(changed=True, path=p["path"], endpoint=endpoint, commands=client.commands,
                              msg="would save a snapshot from %s" % endpoint)
         result = save(module, client, p["path"], endpoint, p["owner"], p["group"], p["timeout"])
+        if p["members"]:
+            listed = client.member_list([endpoint])
+            result.update(cluster_id=format(listed["cluster_id"], "x"), members=listed["members"])
     except EtcdError as exc:
         module.fail_json(path=p["path"], commands=client.commands, **exc.result())
     module.exit_json(changed=True, commands=client.commands, **result)

@@ -80,6 +80,10 @@ REFUSALS = [
       "pick another etcd_backup_member (or leave it empty)"]),
     ("the member asked for is no member", [{}, {}, {}], dict(member="node9"),
      ["etcd_backup_member node9 is not a reachable, healthy member"]),
+    ("a store that is no writable directory, before any member is looked at", [DOWN, DOWN, DOWN],
+     dict(store_error="could not create it: Not a directory"),
+     ["The backup store /backups on the controller is not a directory this user can write (could not create it: Not "
+      "a directory). Nothing was changed on any member. Fix: set etcd_backup_dir to a directory you can write"]),
     ("no room in the store for the database", [{}, {}, {}], dict(store_free=21 * MB),
      ["Not enough space in the store /backups on the controller: 22020096 bytes free, the database of node1 is "
       "20971520 bytes"]),

@@ -197,3 +197,20 @@ def test_without_ports_ss_is_not_run(tmp_path, fake_etcd, run_module):
     result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "probe": False})
     assert result["listeners"] == [] and result["paths"] == {} and result["certificates"] == {}
     assert not any(argv[0] == "ss" for argv in fake.argvs())
+
+
+def test_the_login_user_seen_through_become(monkeypatch):
+    for variable in ("SUDO_USER", "DOAS_USER", "LOGNAME"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(etcd_node_info.os, "getuid", lambda: 0)
+    assert etcd_node_info.login_user() == ""
+    monkeypatch.setenv("LOGNAME", "root")
+    assert etcd_node_info.login_user() == ""
+    monkeypatch.setenv("LOGNAME", "ops")  # su to root keeps it
+    assert etcd_node_info.login_user() == "ops"
+    monkeypatch.setenv("SUDO_USER", "admin")
+    assert etcd_node_info.login_user() == "admin"
+    monkeypatch.delenv("SUDO_USER")
+    monkeypatch.setattr(etcd_node_info.os, "getuid", lambda: 1000)  # not root (no become): who it runs as
+    monkeypatch.setattr(etcd_node_info.pwd, "getpwuid", lambda uid: type("pw", (), {"pw_name": "u%d" % uid}))
+    assert etcd_node_info.login_user() == "u1000"

@@ -153,3 +153,35 @@ def test_info_says_whether_a_restore_can_bump_the_revision(fake_etcd, run_module
     result = run_module(etcd_snapshot_info, {"path": str(path)})
     # Debian's 3.4.23 cannot (3.4.27+), 3.5.16 can (3.5.10+)
     assert result["restore_bump_revision"] is (version >= "3.5")
+
+
+def test_save_into_a_new_dir_with_the_member_list(fake_etcd, run_module, recorded, version, tmp_path):
+    """backup.yml's one call: the dir made (0711), the snapshot saved, and the member list for the metadata."""
+    data = snapshot_bytes()
+
+    def save(argv, env):
+        with open(argv[-1], "wb") as handle:
+            handle.write(data)
+    fake = tools(fake_etcd(), version, recorded).on("snapshot save", "Snapshot saved\n", do=save)
+    fake.on("member list -w json", recorded(version, "member_list.json"))
+    path = tmp_path / "backups" / "s.db"
+    result = run_module(etcd_snapshot, {"path": str(path), "dir_mode": "0711", "members": True})
+    assert result["changed"] and path.read_bytes() == data
+    assert oct(path.parent.stat().st_mode & 0o777) == "0o711"
+    listed = json.loads(recorded(version, "member_list.json"))
+    assert result["cluster_id"] == format(int(listed["header"]["cluster_id"]), "x")
+    assert [m["name"] for m in result["members"]] == [m["name"] for m in listed["members"]]
+    assert all(m["peer_urls"] for m in result["members"])
+    # an existing dir gets the mode; without members no member list is read
+    path.parent.chmod(0o755)
+    again = run_module(etcd_snapshot, {"path": str(tmp_path / "backups" / "t.db"), "dir_mode": "0711"})
+    assert oct(path.parent.stat().st_mode & 0o777) == "0o711" and "members" not in again
+    assert len([a for a in fake.argvs() if a[1:3] == ["member", "list"]]) == 1
+
+
+def test_dir_mode_must_be_octal_and_check_mode_makes_no_dir(fake_etcd, run_module, recorded, version, tmp_path):
+    tools(fake_etcd(), version, recorded)
+    result = run_module(etcd_snapshot, {"path": str(tmp_path / "d" / "s.db"), "dir_mode": "rwx"})
+    assert result["failed"] and "dir_mode must be octal" in result["msg"]
+    result = run_module(etcd_snapshot, {"path": str(tmp_path / "d" / "s.db"), "dir_mode": "0711"}, check_mode=True)
+    assert result["changed"] and not (tmp_path / "d").exists()

@@ -1,0 +1,113 @@
+# Copyright: etcd_ops.etcd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""etcd_store: the controller's snapshot store, in the controller's own process.
+
+Each of the steps it replaces (create the dir, look at it, measure its free space, write two sidecars, list the
+snapshots, remove the old ones) was a module run on localhost: a Python process and a module payload each, about
+0.4-0.6 s apiece. Here each state is one call that costs milliseconds. The store's contract (names, sidecars,
+retention) stays in module_utils/etcd_backup_store.py, which the members' timer job uses too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import retention, stored, write_file
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import snapshot_cluster
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_snapshot_file import read_meta
+
+SIDECARS = ("", ".sha256", ".json")
+
+
+def ready(path, check_mode):
+    """Create the store (0700) where it is missing, then say whether it is a directory this user can write and how
+    much room it has. Check mode creates nothing; a missing store then counts as ready (the real run creates it)."""
+    out = dict(path=path, created=False, exists=os.path.isdir(path), writable=False, free=None, error="")
+    if not os.path.lexists(path) and not check_mode:
+        try:
+            os.makedirs(path, mode=0o700)
+        except OSError as exc:
+            return dict(out, error="could not create it: %s" % (exc.strerror or exc))
+        out.update(created=True, exists=True)
+    if os.path.lexists(path) and not os.path.isdir(path):
+        return dict(out, error="it exists and is not a directory")
+    if out["exists"]:
+        out["writable"] = os.access(path, os.W_OK | os.X_OK)
+        if not out["writable"]:
+            out["error"] = "not writable"
+        fs = os.statvfs(path)
+        out["free"] = fs.f_bavail * fs.f_frsize
+    elif check_mode:
+        out["writable"] = True  # not there yet: the real run creates it
+    return out
+
+
+def saved(directory, name, sha256, metadata, check_mode):
+    """NAME.sha256 (sha256sum's format) and NAME.json beside the snapshot, each written under a hidden name first."""
+    files = {name + ".sha256": "%s  %s\n" % (sha256, name),
+             name + ".json": json.dumps(metadata, indent=4, sort_keys=True, separators=(",", ": ")) + "\n"}
+    if not check_mode:
+        for file_name, text in files.items():
+            write_file(os.path.join(directory, file_name), text)
+    return sorted(files)
+
+
+def pruned(directory, cluster, keep, protect, members, check_mode):
+    """This cluster's snapshots beyond the newest `keep` (0: none), with their sidecars. Only names this collection
+    gives snapshots count, and only those whose metadata names this cluster's members: a store that two clusters
+    with one token share holds the other's too, and one without metadata is nobody's."""
+    ours = [path for path in (os.path.join(directory, name) for name in stored(directory, cluster))
+            if snapshot_cluster(read_meta(path), members)["match"] == "same"]
+    kept, removed = retention(ours, keep, protect)
+    if not check_mode:
+        for path in removed:
+            for ext in SIDECARS:
+                if os.path.lexists(path + ext):
+                    os.unlink(path + ext)
+    return kept, removed
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(("path", "state", "name", "sha256", "metadata", "cluster", "keep", "protect", "members"))
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        args = self.validate_argument_spec(argument_spec=dict(
+            path=dict(type="path", required=True),
+            state=dict(type="str", required=True, choices=["ready", "saved", "pruned"]),
+            name=dict(type="str"),
+            sha256=dict(type="str"),
+            metadata=dict(type="dict"),
+            cluster=dict(type="str"),
+            keep=dict(type="int"),
+            protect=dict(type="list", elements="str", default=[]),
+            members=dict(type="list", elements="dict", default=[]),
+        ), required_if=[("state", "saved", ("name", "sha256", "metadata")),
+                        ("state", "pruned", ("cluster", "keep"))])[1]
+        path, state, check = args["path"], args["state"], self._task.check_mode
+        result.update(path=path, changed=False)
+        if state == "ready":
+            out = ready(path, check)
+            return dict(result, changed=out["created"] or (check and not out["exists"]), **out)
+        if not os.path.isdir(path):
+            return dict(result, failed=True, msg="The store %s is not a directory on the controller. Fix: run the "
+                                                 "backup role's preflight first (it creates the store)." % path)
+        try:
+            if state == "saved":
+                written = saved(path, args["name"], args["sha256"], args["metadata"], check)
+                return dict(result, changed=True, written=[os.path.join(path, f) for f in written])
+            members = [(m.get("name") or "", list(m.get("peer_urls") or [])) for m in args["members"]]
+            kept, removed = pruned(path, args["cluster"], args["keep"], args["protect"], members, check)
+        except ValueError as exc:  # a negative keep
+            return dict(result, failed=True, msg="%s. Fix: set etcd_backup_keep to 0 (keep every snapshot) or a "
+                                                 "positive number." % exc)
+        except OSError as exc:
+            return dict(result, failed=True, msg="Could not %s in the store %s: %s. Fix: check the controller's disk "
+                                                 "(space, permissions) and run the backup again."
+                                                 % ("write the sidecars" if state == "saved" else "prune", path, exc))
+        return dict(result, changed=bool(removed), kept=kept, removed=removed)
