@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-import re
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_env import set_env_text
 
 DOCUMENTATION = r"""
 name: env_file_set
@@ -41,18 +41,7 @@ _value:
 
 
 def env_file_set(text, settings):
-    if not isinstance(text, str):
-        raise TypeError(f"env_file_set expects the file's text as a string, got {type(text).__name__}")
-    lines = text.splitlines()
-    seen = set()
-    for index, line in enumerate(lines):
-        match = re.match(r"^\s*(export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=", line)
-        if match and match.group(2) in settings:
-            key = match.group(2)
-            lines[index] = "%s=%s" % (key, settings[key])
-            seen.add(key)
-    lines += ["%s=%s" % (key, value) for key, value in settings.items() if key not in seen]
-    return "\n".join(lines) + "\n"
+    return set_env_text(text, settings)
 
 
 class FilterModule:
