@@ -113,6 +113,25 @@ def cluster_info(client, endpoints, expand=True, list_members=True):
                 alarms=alarms, alarm_fix=alarm_fix(alarms))
 
 
+WAIT_FOR = ("serving", "quorate", "healthy_cluster")
+
+
+def ready(info, wait_for):
+    """Whether a cluster_info() answer is what a wait asks for: `serving` (every endpoint asked answered its
+    status: the member runs and serves clients, a learner too), `quorate` (every endpoint asked served a quorum
+    read), `healthy_cluster` (quorum, no learner, every member quorate)."""
+    endpoints = info.get("endpoints") or []
+    if wait_for == "serving":
+        return bool(endpoints) and all((e.get("status") or {}).get("version") for e in endpoints)
+    if wait_for == "quorate":
+        return bool(endpoints) and all(e.get("quorate") for e in endpoints)
+    if wait_for == "healthy_cluster":
+        members = info.get("members") or []
+        return (bool((info.get("quorum") or {}).get("has_quorum")) and bool(members)
+                and not any(m.get("is_learner") for m in members) and all(m.get("quorate") for m in members))
+    raise ValueError("wait_for must be one of %s, not %r" % (", ".join(WAIT_FOR), wait_for))
+
+
 def parse_initial_cluster(text):
     """ETCD_INITIAL_CLUSTER ("n1=http://a:2380,n1=http://b:2380,n2=...") as [(name, peer_url)], in order.
 

@@ -43,6 +43,24 @@ options:
         away fails.
     type: int
     default: 0
+  wait_for:
+    description:
+      - Ask again until the answer is this, every O(wait_interval) seconds, for at most O(wait_timeout) seconds, in
+        this one module run (a task's C(until) makes a module run of each try). V(serving), every endpoint asked
+        answers its status (it runs and serves clients, a learner too); V(quorate), every endpoint asked serves a
+        quorum read; V(healthy_cluster), the cluster has quorum, no learner, and every member is quorate.
+      - The last answer is returned when the time runs out, with RV(ready) false; the task fails only on its own
+        condition (C(failed_when)).
+    type: str
+    choices: [serving, quorate, healthy_cluster]
+  wait_timeout:
+    description: Seconds to wait with O(wait_for).
+    type: int
+    default: 60
+  wait_interval:
+    description: Seconds between two asks with O(wait_for).
+    type: float
+    default: 0.5
 author:
   - etcd_ops maintainers (@etcd-ops)
 """
@@ -130,32 +148,61 @@ key_count:
   returned: when O(count_keys)
   type: int
   sample: 1000
+ready:
+  description: Whether the last answer is what O(wait_for) asked for.
+  returned: with O(wait_for)
+  type: bool
+asks:
+  description: How many times the cluster was asked.
+  returned: with O(wait_for)
+  type: int
+waited:
+  description: Seconds from the first ask to the last answer.
+  returned: with O(wait_for)
+  type: float
 commands:
-  description: The commands the module ran (no secrets in them).
+  description: The commands the module ran (no secrets in them; each once, however many asks).
   returned: always
   type: list
   elements: str
 """
 
+import time
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError, etcd_argument_spec
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_cluster import cluster_info
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_cluster import WAIT_FOR, cluster_info, ready
 
 
 def main():
     module = AnsibleModule(argument_spec=etcd_argument_spec(cluster=dict(type="bool", default=True),
                                                             list_members=dict(type="bool", default=True),
                                                             count_keys=dict(type="bool", default=False),
-                                                            revision=dict(type="int", default=0)),
+                                                            revision=dict(type="int", default=0),
+                                                            wait_for=dict(type="str", choices=list(WAIT_FOR)),
+                                                            wait_timeout=dict(type="int", default=60),
+                                                            wait_interval=dict(type="float", default=0.5)),
                            supports_check_mode=True)
     p = module.params
     if p["cluster"] and not p["list_members"]:
         module.fail_json(msg="cluster=true probes the client URLs of the member list, which list_members=false "
                              "leaves unread. Fix: set cluster=false with list_members=false.")
     client = EtcdClient(module)
+    started = time.monotonic()
+    asks = 0
     try:
-        info = cluster_info(client, p["endpoints"], p["cluster"], list_members=p["list_members"])
+        while True:
+            asks += 1
+            info = cluster_info(client, p["endpoints"], p["cluster"], list_members=p["list_members"])
+            if not p["wait_for"] or ready(info, p["wait_for"]):
+                break
+            if time.monotonic() - started + p["wait_interval"] > p["wait_timeout"]:
+                break
+            time.sleep(p["wait_interval"])
+        if p["wait_for"]:
+            info.update(ready=ready(info, p["wait_for"]), asks=asks, waited=round(time.monotonic() - started, 3))
+            client.commands[:] = list(dict.fromkeys(client.commands))  # each command once, however many asks
         if p["count_keys"]:
             info["key_count"] = client.key_count(p["endpoints"], p["revision"])
     except EtcdError as exc:

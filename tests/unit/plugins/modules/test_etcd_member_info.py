@@ -109,3 +109,50 @@ def test_a_probe_of_one_member_under_nospace(fake_etcd, run_module, recorded, ve
     fake.on("endpoint health -w json", json.dumps([h for h in healths if h["endpoint"] == one]))
     result = run_module(etcd_member_info, {"endpoints": [one], "cluster": False, "list_members": False})
     assert result["endpoints"][0]["quorate"] and result["alarms"] == ["NOSPACE"]
+
+
+def one(text):
+    """The first endpoint's entry of a recorded `-w json` array."""
+    return json.dumps(json.loads(text)[:1]) if text.strip() else text
+
+
+def test_wait_for_quorate_asks_again_in_the_same_run(fake_etcd, run_module, recorded, version):
+    fake = fake_etcd().on("version", recorded(version, "version.txt"))
+    fake.in_turn("endpoint status -w json",
+                 (1, one(recorded(version, "no_quorum_endpoint_status.json")),
+                  recorded(version, "no_quorum_endpoint_status.err")),
+                 (0, one(recorded(version, "endpoint_status.json")), ""))
+    fake.in_turn("endpoint health -w json",
+                 (1, one(recorded(version, "no_quorum_endpoint_health.json")),
+                  recorded(version, "no_quorum_endpoint_health.err")),
+                 (1, one(recorded(version, "no_quorum_endpoint_health.json")),
+                  recorded(version, "no_quorum_endpoint_health.err")),
+                 (0, one(recorded(version, "endpoint_health.json")), ""))
+    endpoint = json.loads(recorded(version, "endpoint_health.json"))[0]["endpoint"]
+    result = run_module(etcd_member_info, {"endpoints": [endpoint], "cluster": False, "list_members": False,
+                                           "wait_for": "quorate", "wait_interval": 0.01})
+    assert result["ready"] is True and result["asks"] == 3 and result["endpoints"][0]["quorate"]
+    assert len(result["commands"]) == len(set(result["commands"]))  # each command once
+    assert len([a for a in fake.argvs() if a[1:3] == ["endpoint", "health"]]) == 3
+
+
+def test_wait_for_gives_the_last_answer_when_the_time_runs_out(fake_etcd, run_module, recorded, version):
+    fake = fake_etcd().on("version", recorded(version, "version.txt"))
+    fake.on("endpoint status -w json", one(recorded(version, "no_quorum_endpoint_status.json")), rc=1,
+            stderr=recorded(version, "no_quorum_endpoint_status.err"))
+    fake.on("endpoint health -w json", one(recorded(version, "no_quorum_endpoint_health.json")), rc=1,
+            stderr=recorded(version, "no_quorum_endpoint_health.err"))
+    result = run_module(etcd_member_info, {"endpoints": ["http://172.29.90.11:2379"], "cluster": False,
+                                           "list_members": False, "wait_for": "quorate", "wait_timeout": 1,
+                                           "wait_interval": 0.2})
+    assert not result.get("failed") and result["ready"] is False and 3 <= result["asks"] <= 6
+    assert result["waited"] <= 1.5 and not result["endpoints"][0]["quorate"]
+
+
+def test_without_wait_for_one_ask(fake_etcd, run_module, recorded, version):
+    fake = fake_etcd().on("version", recorded(version, "version.txt"))
+    fake.on("endpoint status -w json", one(recorded(version, "endpoint_status.json")))
+    fake.on("endpoint health -w json", one(recorded(version, "endpoint_health.json")))
+    result = run_module(etcd_member_info, {"endpoints": ["http://172.29.90.11:2379"], "cluster": False,
+                                           "list_members": False})
+    assert "ready" not in result and len([a for a in fake.argvs() if a[1:3] == ["endpoint", "health"]]) == 1
