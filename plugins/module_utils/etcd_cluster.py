@@ -42,30 +42,45 @@ def _not_listed(client, endpoints):
     return [], 0, ""
 
 
-def cluster_info(client, endpoints, expand=True, list_members=True):
+# etcd answers no health read of a learner ("rpc not supported for learner"), and etcdctl retries it until its
+# command timeout: a learner's health is not asked.
+LEARNER = "a learner: etcd serves it no health read (it is not a voting member yet)"
+
+
+def _health(client, urls, skip=()):
+    asked = [u for u in urls if u not in skip]
+    return (client.endpoint_health(asked) if asked else []) + [unhealthy(u, LEARNER) for u in urls if u in skip]
+
+
+def cluster_info(client, endpoints, expand=True, list_members=True, read_health=True):
     """Members, per-endpoint health/status, leader and quorum, as one dict.
 
     Without `expand` the three reads are independent and run at once: on a member without quorum the member
     list (3.5+) and the health check each wait for their whole timeout, which would otherwise add up. With it,
-    the status and health reads of the listed members run at once, after the member list. Without
-    `list_members` (and `expand`), only the endpoints' health and status are read.
+    the status and health reads of the listed members run at once, after the member list, and a learner's health
+    is not asked (etcd refuses it, after etcdctl's whole timeout). Without `list_members` (and `expand`), only the
+    endpoints' health and status are read; without `read_health`, their status alone (every endpoint counts as
+    not healthy then).
     """
     client.binary("etcdctl")  # named when missing, also when every endpoint refuses and etcdctl is not run
     probe = list(endpoints)
+    health_read = _health if read_health else (lambda client, urls, skip=(): [])
     if expand:
         members, cluster_id, list_error = _member_list(client, endpoints)
+        learners = set()
         if members:
             probe = sorted({url for m in members for url in m["client_urls"]}) or probe
+            learners = {url for m in members if m["is_learner"] for url in m["client_urls"]}
         # a member that is down costs each read its whole timeout: wait it out once, not twice
         with ThreadPoolExecutor(max_workers=2) as pool:
             status = pool.submit(client.endpoint_status, probe)
-            health = pool.submit(client.endpoint_health, probe)
+            health = pool.submit(health_read, client, probe, learners)
             statuses, healths = status.result()[0], health.result()
     else:
         with ThreadPoolExecutor(max_workers=3) as pool:
             listed = pool.submit(_member_list if list_members else _not_listed, client, endpoints)
             status = pool.submit(client.endpoint_status, probe)
-            health = pool.submit(client.endpoint_health, probe)
+            health = pool.submit(health_read, client, probe)
             (members, cluster_id, list_error), statuses, healths = listed.result(), status.result()[0], health.result()
     health = {h["endpoint"]: h for h in healths}
     by_id = {s["member_id"]: s for s in statuses}

@@ -47,7 +47,8 @@ options:
     description:
       - Ask again until the answer is this, every O(wait_interval) seconds, for at most O(wait_timeout) seconds, in
         this one module run (a task's C(until) makes a module run of each try). V(serving), every endpoint asked
-        answers its status (it runs and serves clients, a learner too); V(quorate), every endpoint asked serves a
+        answers its status (it runs and serves clients, a learner too; the health is not read then, etcd answers
+        none of a learner); V(quorate), every endpoint asked serves a
         quorum read; V(healthy_cluster), the cluster has quorum, no learner, and every member is quorate.
       - The last answer is returned when the time runs out, with RV(ready) false; the task fails only on its own
         condition (C(failed_when)).
@@ -194,7 +195,9 @@ def main():
     try:
         while True:
             asks += 1
-            info = cluster_info(client, p["endpoints"], p["cluster"], list_members=p["list_members"])
+            # `serving` needs the status alone: a learner answers no health read, after etcdctl's whole timeout
+            info = cluster_info(client, p["endpoints"], p["cluster"], list_members=p["list_members"],
+                                read_health=p["wait_for"] != "serving")
             if not p["wait_for"] or ready(info, p["wait_for"]):
                 break
             if time.monotonic() - started + p["wait_interval"] > p["wait_timeout"]:

@@ -156,3 +156,32 @@ def test_without_wait_for_one_ask(fake_etcd, run_module, recorded, version):
     result = run_module(etcd_member_info, {"endpoints": ["http://172.29.90.11:2379"], "cluster": False,
                                            "list_members": False})
     assert "ready" not in result and len([a for a in fake.argvs() if a[1:3] == ["endpoint", "health"]]) == 1
+
+
+def test_a_learner_s_health_is_not_asked(fake_etcd, run_module, recorded, version):
+    """etcd answers no health read of a learner, after etcdctl's whole timeout: it is left out of the read."""
+    listed = json.loads(recorded(version, "member_list.json"))
+    listed["members"][2]["isLearner"] = True
+    learner_urls = listed["members"][2]["clientURLs"]
+    fake = fake_etcd().on("version", recorded(version, "version.txt"))
+    fake.on("member list -w json", json.dumps(listed))
+    fake.on("endpoint status -w json", recorded(version, "endpoint_status.json"))
+    healths = [h for h in json.loads(recorded(version, "endpoint_health.json")) if h["endpoint"] not in learner_urls]
+    fake.on("endpoint health -w json", json.dumps(healths))
+    result = run_module(etcd_member_info, {})
+    health_env = next(env for argv, env in fake.calls if argv[1:3] == ["endpoint", "health"])
+    assert not set(learner_urls) & set(health_env["ETCDCTL_ENDPOINTS"].split(","))
+    learner = next(m for m in result["members"] if m["is_learner"])
+    assert not learner["healthy"] and not learner["quorate"] and learner["version"]  # its status is read
+    entry = next(e for e in result["endpoints"] if e["endpoint"] in learner_urls)
+    assert entry["error"].startswith("a learner: etcd serves it no health read")
+    assert result["quorum"] == {"voters": 2, "healthy_voters": 2, "needed": 2, "has_quorum": True}
+
+
+def test_wait_for_serving_reads_the_status_alone(fake_etcd, run_module, recorded, version):
+    fake = fake_etcd().on("version", recorded(version, "version.txt"))
+    fake.on("endpoint status -w json", one(recorded(version, "endpoint_status.json")))
+    result = run_module(etcd_member_info, {"endpoints": ["http://172.29.90.11:2379"], "cluster": False,
+                                           "list_members": False, "wait_for": "serving"})
+    assert result["ready"] is True and result["asks"] == 1
+    assert not [a for a in fake.argvs() if a[1:3] == ["endpoint", "health"]]
