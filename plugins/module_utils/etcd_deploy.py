@@ -56,8 +56,9 @@ def reach_refusals(seen):
     failed or the read itself failed (one refusal each). seen: as for deploy_plan."""
     unreachable = [m for m in seen if (m.get("node") or {}).get("unreachable")]
     if unreachable:
-        return ["\n".join("%s (%s) is unreachable: %s" % (m["host"], m.get("ansible_host") or m["host"],
-                                                            _msg(m["node"])) for m in unreachable)
+        lines = ["%s (%s) is unreachable: %s" % (m["host"], m.get("ansible_host") or m["host"], _msg(m["node"]))
+                 for m in unreachable]
+        return ["\n".join(lines)
                 + "\n%s Fix: check the host's address (ansible_host), the SSH user (ansible_user) and key, and that "
                   "sshd runs there; a member lost for good is replaced with replace_member.yml." % UNCHANGED]
     refusals = []

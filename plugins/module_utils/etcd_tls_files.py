@@ -163,8 +163,8 @@ def _key_facts(data):
     from cryptography.hazmat.primitives import serialization
 
     key = serialization.load_pem_private_key(data, None)
-    return dict(public_key=key.public_key().public_bytes(serialization.Encoding.DER,
-                                                        serialization.PublicFormat.SubjectPublicKeyInfo))
+    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return dict(public_key=public)
 
 
 def _read(what, given, facts_of, out):
@@ -213,15 +213,14 @@ def tls_file_problems(ca, cert, key, need, now=None):
                              or (cert_f["aki"] and ca_f["ski"] and cert_f["aki"] != ca_f["ski"])):
         # the issuer as Jinja's dictsort rendered it: sorted by name, ignoring case
         issuer = ", ".join("%s=%s" % kv for kv in sorted(cert_f["issuer"].items(), key=lambda kv: kv[0].lower()))
-        out.append("the certificate %s was not issued by the CA %s (its issuer: %s)" % (paths["cert"], paths["ca"],
-                                                                                      issuer))
+        out.append("the certificate %s was not issued by the CA %s (its issuer: %s)"
+                   % (paths["cert"], paths["ca"], issuer))
     now = now or datetime.datetime.now(datetime.timezone.utc)
     if now.tzinfo is None:
         now = now.replace(tzinfo=datetime.timezone.utc)
     if cert_f["not_after"] < now:
-        out.append("the certificate %s expired at %s" % (paths["cert"],
-                                                          cert_f["not_after"].astimezone(datetime.timezone.utc)
-                                                          .strftime(_TIMESTAMP)))
+        ended = cert_f["not_after"].astimezone(datetime.timezone.utc).strftime(_TIMESTAMP)
+        out.append("the certificate %s expired at %s" % (paths["cert"], ended))
     missing = [name for name in need or () if name not in cert_f["names"]]
     if missing:
         out.append("the certificate %s does not name %s (its names: %s)" % (

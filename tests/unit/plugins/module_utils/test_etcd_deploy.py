@@ -42,8 +42,8 @@ def member(i, n=None, address=None, facts=None, given=None, tls_raw=None):
                 facts=facts or dict(os_family="Debian", service_mgr="systemd", distribution="Debian",
                                     addresses=["10.0.0.%d" % i, "127.0.0.1"]),
                 address=address, peer_url="http://%s:2380" % address, client_url="http://%s:2379" % address,
-                unit_file=UNIT, given=dict(given or {}), defaults=dict(name="node%d" % i, data_dir="/data/etcd.data",
-                                                                          token="etcd-cluster"),
+                unit_file=UNIT, given=dict(given or {}),
+                defaults=dict(name="node%d" % i, data_dir="/data/etcd.data", token="etcd-cluster"),
                 tls=dict(raw=dict(tls_raw or {}), src={k[:-4]: "/ctl/" + v for k, v in (tls_raw or {}).items() if v},
                          member_ca="/data/pki/ca.crt"))
 
@@ -82,8 +82,8 @@ def test_a_running_cluster_keeps_its_env_files_and_its_bootstrap():
 @pytest.mark.parametrize("auth, why", [
     (dict(enabled=True, user="admin", password="x"), "etcd_user is admin, not root"),
     (dict(enabled=True, user="", password=""), "etcd_password is empty"),
-    (dict(enabled=True, user="root", password="a b"), "etcd_password holds a blank, and etcdctl reads a password "
-                                                     "up to the first blank"),
+    (dict(enabled=True, user="root", password="a b"),
+     "etcd_password holds a blank, and etcdctl reads a password up to the first blank"),
 ])
 def test_auth_without_a_usable_root_password(auth, why):
     got = plan(*bare(), auth=auth)

@@ -20,7 +20,7 @@ UTC = datetime.timezone.utc
 NOW = datetime.datetime(2030, 1, 1, tzinfo=UTC)
 CA, CERT, KEY = "/pki/ca.crt", "/pki/node1.crt", "/pki/node1.key"
 NEED = ["IP:10.0.0.1", "IP:127.0.0.1"]
-BOTH = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+BOTH = (ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH)
 CA_NAME = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "etcd_ops"),
                      x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "lab"),
