@@ -10,16 +10,13 @@ retention) stays in module_utils/etcd_backup_store.py, which the members' timer 
 
 from __future__ import annotations
 
-import json
 import os
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import retention, stored, write_file
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import SIDECARS, prune, write_sidecars
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import snapshot_cluster
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_snapshot_file import read_meta
-
-SIDECARS = ("", ".sha256", ".json")
 
 
 def ready(path, check_mode):
@@ -43,31 +40,6 @@ def ready(path, check_mode):
     elif check_mode:
         out["writable"] = True  # not there yet: the real run creates it
     return out
-
-
-def saved(directory, name, sha256, metadata, check_mode):
-    """NAME.sha256 (sha256sum's format) and NAME.json beside the snapshot, each written under a hidden name first."""
-    files = {name + ".sha256": "%s  %s\n" % (sha256, name),
-             name + ".json": json.dumps(metadata, indent=4, sort_keys=True, separators=(",", ": ")) + "\n"}
-    if not check_mode:
-        for file_name, text in files.items():
-            write_file(os.path.join(directory, file_name), text)
-    return sorted(files)
-
-
-def pruned(directory, cluster, keep, protect, members, check_mode):
-    """This cluster's snapshots beyond the newest `keep` (0: none), with their sidecars. Only names this collection
-    gives snapshots count, and only those whose metadata names this cluster's members: a store that two clusters
-    with one token share holds the other's too, and one without metadata is nobody's."""
-    ours = [path for path in (os.path.join(directory, name) for name in stored(directory, cluster))
-            if snapshot_cluster(read_meta(path), members)["match"] == "same"]
-    kept, removed = retention(ours, keep, protect)
-    if not check_mode:
-        for path in removed:
-            for ext in SIDECARS:
-                if os.path.lexists(path + ext):
-                    os.unlink(path + ext)
-    return kept, removed
 
 
 class ActionModule(ActionBase):
@@ -99,10 +71,15 @@ class ActionModule(ActionBase):
                                                  "backup role's preflight first (it creates the store)." % path)
         try:
             if state == "saved":
-                written = saved(path, args["name"], args["sha256"], args["metadata"], check)
-                return dict(result, changed=True, written=[os.path.join(path, f) for f in written])
+                snapshot = os.path.join(path, args["name"])
+                written = ([snapshot + ext for ext in SIDECARS] if check
+                           else write_sidecars(snapshot, args["sha256"], args["metadata"]))
+                return dict(result, changed=True, written=sorted(written))
+            # Only this cluster's snapshots by their metadata: a store that two clusters with one token share
+            # holds the other's too, and one without metadata is nobody's.
             members = [(m.get("name") or "", list(m.get("peer_urls") or [])) for m in args["members"]]
-            kept, removed = pruned(path, args["cluster"], args["keep"], args["protect"], members, check)
+            kept, removed = prune(path, args["cluster"], args["keep"], args["protect"], dry_run=check,
+                                  ours=lambda snap: snapshot_cluster(read_meta(snap), members)["match"] == "same")
         except ValueError as exc:  # a negative keep
             return dict(result, failed=True, msg="%s. Fix: set etcd_backup_keep to 0 (keep every snapshot) or a "
                                                  "positive number." % exc)
@@ -110,4 +87,5 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, msg="Could not %s in the store %s: %s. Fix: check the controller's disk "
                                                  "(space, permissions) and run the backup again."
                                                  % ("write the sidecars" if state == "saved" else "prune", path, exc))
-        return dict(result, changed=bool(removed), kept=kept, removed=removed)
+        return dict(result, changed=bool(removed), kept=[os.path.join(path, n) for n in kept],
+                    removed=[os.path.join(path, n) for n in removed])

@@ -114,15 +114,31 @@ def retention(names, keep, protect=()):
     return kept, [n for n in ordered[keep:] if os.path.basename(n) not in protected]
 
 
-def prune(directory, cluster, keep, protect=()):
-    """Remove the snapshots beyond the newest `keep` (0: none), with their sidecars. Returns (kept, removed)."""
-    kept, removed = retention(stored(directory, cluster), keep, protect)
-    for name in removed:
-        for ext in ("", ".sha256", ".json"):
-            path = os.path.join(directory, name + ext)
-            if os.path.exists(path):
-                os.unlink(path)
+SIDECARS = (".sha256", ".json")
+
+
+def prune(directory, cluster, keep, protect=(), ours=None, dry_run=False):
+    """Remove the snapshots beyond the newest `keep` (0: none), with their sidecars. Returns (kept, removed), names.
+
+    ours: where given, only the snapshots whose path it accepts count (the controller's store: those whose metadata
+    names this cluster's members); dry_run: remove nothing, say what would go (check mode)."""
+    names = [n for n in stored(directory, cluster) if ours is None or ours(os.path.join(directory, n))]
+    kept, removed = retention(names, keep, protect)
+    if not dry_run:
+        for name in removed:
+            for ext in ("",) + SIDECARS:
+                path = os.path.join(directory, name + ext)
+                if os.path.exists(path):
+                    os.unlink(path)
     return kept, removed
+
+
+def write_sidecars(path, sha256, meta):
+    """The snapshot's sidecars beside it: <path>.sha256 (sha256sum's line) and <path>.json (its metadata), each
+    written under a hidden name first, then renamed."""
+    write_file(path + ".sha256", snapfile.sidecar_text(path, sha256))
+    write_file(path + ".json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return [path + ext for ext in SIDECARS]
 
 
 def write_file(path, text):
@@ -194,9 +210,7 @@ def run_job(config, client=None, now=None):
                     member_peer_urls={m["name"]: m["peer_urls"] for m in info["members"]},
                     source_member=config.get("member", ""),
                     source_endpoint=endpoint, time=now.strftime("%Y-%m-%dT%H:%M:%SZ"), duration=snap["duration"])
-        # the sidecars first: a snapshot under its final name always has both
-        write_file(final + ".sha256", snapfile.sidecar_text(final, snap["sha256"]))
-        write_file(final + ".json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        write_sidecars(final, snap["sha256"], meta)  # first: a snapshot under its final name always has both
         os.rename(incoming, final)
     finally:
         if os.path.exists(incoming):

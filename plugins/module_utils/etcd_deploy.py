@@ -79,7 +79,7 @@ def reach_refusals(seen):
     return refusals
 
 
-def _host_refusals(m, node, facts):
+def _host_refusals(m, facts):
     """The operating system and the address: whether deploy can run on this host at all."""
     out = []
     host = m["host"]
@@ -242,9 +242,9 @@ def deploy_plan(seen, settings, read=None):
         node = m.get("node") or {}
         env = node.get("env") or {}
         active = (node.get("unit") or {}).get("active_state") == "active"
-        refusals += _host_refusals(m, node, m.get("facts") or {})
-        identity = deploy_identity(env, bool((node.get("data") or {}).get("initialised")),
-                                   active and bool(node.get("env_exists")), m.get("given") or {},
+        refusals += _host_refusals(m, m.get("facts") or {})
+        holds_data = bool((node.get("data") or {}).get("initialised"))
+        identity = deploy_identity(env, holds_data, active and bool(node.get("env_exists")), m.get("given") or {},
                                    m.get("defaults") or {})
         refusal = _identity_refusal(m, identity, active, env_file)
         if refusal:
@@ -252,7 +252,7 @@ def deploy_plan(seen, settings, read=None):
         hosts[m["host"]] = dict(
             name=identity["name"], data_dir=identity["data_dir"], token=identity["token"],
             wal_dir=identity["wal_dir"], keep=identity["keep"], active=active,
-            initialized=bool((node.get("data") or {}).get("initialised")) or identity["keep"],
+            initialized=holds_data or identity["keep"],
             unit_linked=bool(((node.get("paths") or {}).get(link) or {}).get("exists")))
         late += [r for r in (_squatters(m, node, ports, active), _unit_refusal(m, node, link)) if r]
     names = [hosts[m["host"]]["name"] for m in seen]

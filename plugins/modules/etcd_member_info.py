@@ -198,13 +198,12 @@ def main():
             # `serving` needs the status alone: a learner answers no health read, after etcdctl's whole timeout
             info = cluster_info(client, p["endpoints"], p["cluster"], list_members=p["list_members"],
                                 read_health=p["wait_for"] != "serving")
-            if not p["wait_for"] or ready(info, p["wait_for"]):
-                break
-            if time.monotonic() - started + p["wait_interval"] > p["wait_timeout"]:
+            done = not p["wait_for"] or ready(info, p["wait_for"])
+            if done or time.monotonic() - started + p["wait_interval"] > p["wait_timeout"]:
                 break
             time.sleep(p["wait_interval"])
         if p["wait_for"]:
-            info.update(ready=ready(info, p["wait_for"]), asks=asks, waited=round(time.monotonic() - started, 3))
+            info.update(ready=done, asks=asks, waited=round(time.monotonic() - started, 3))
             client.commands[:] = list(dict.fromkeys(client.commands))  # each command once, however many asks
         if p["count_keys"]:
             info["key_count"] = client.key_count(p["endpoints"], p["revision"])
