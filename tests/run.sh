@@ -129,8 +129,10 @@ fi
 if wants molecule; then
   # The core set, within 45 minutes on this machine: each operation on etcd 3.4 (bookworm) and 3.5 (trixie) where
   # they differ (recovery; deploy on bare hosts; five members), the rest on 3.5 (Python 3.13 on the members), and
-  # the runbook's hand-made TLS cluster (a CA without keyUsage). `tests/run.sh full` (make test-full) adds the rest:
-  # the modules, tls and s3 scenarios, backup, replace_member, tls and runbook on 3.4, deploy_refusals, and the
+  # the runbook's hand-made TLS cluster (a CA without keyUsage), and deploy's TLS and etcd auth on 3.5 (every
+  # operation on them, and no key or password in any play's --diff or -vvv output: issue #24).
+  # `tests/run.sh full` (make test-full) adds the rest:
+  # the modules and s3 scenarios, backup, replace_member, tls and runbook on 3.4, deploy_refusals, and the
   # fault suite (docs/testing.md). Any of them runs alone (after `make lab-down` if a lab runs):
   # ETCD_LAB_SUITE=bookworm molecule test -s NAME.
   #
@@ -138,11 +140,11 @@ if wants molecule; then
   # (playbook runs, the members' Python), two keep them full. Lab 90 is the README's (172.29.90.0/24,
   # etcd-ops-lab-node1...); lab 91 has its own network, containers and inventories (ETCD_LAB_NET, ETCD_LAB_PREFIX,
   # ETCD_LAB_ROOT: tests/lab/pylib/lab.py). The two lists take about as long each.
-  lab90=(disaster_recovery:trixie backup:trixie default:trixie disaster_recovery_5:bookworm)
+  lab90=(disaster_recovery:trixie backup:trixie default:trixie disaster_recovery_5:bookworm tls:trixie)
   lab91=(disaster_recovery:bookworm replace_member:trixie default:bookworm disaster_recovery_5:trixie runbook:trixie)
   if wants full; then
     # s3 stays in lab 90: its S3 server listens on the controller's loopback
-    lab90+=(modules:bookworm tls:trixie s3:trixie backup:bookworm deploy_refusals:bookworm)
+    lab90+=(modules:bookworm s3:trixie backup:bookworm deploy_refusals:bookworm)
     lab91+=(modules:trixie replace_member:bookworm tls:bookworm runbook:bookworm faults:trixie)
   fi
   mkdir -p "$out/lab-91/tests/lab"

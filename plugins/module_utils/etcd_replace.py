@@ -92,17 +92,32 @@ def _state(entry, reachable, force):
     return "replace"
 
 
-def _refusals(node, target, entry, cluster, state, helper):
+def _refusals(node, target, entry, cluster, state, helper, host_of):
     refusals = []
     if state != "healthy":
+        # The node is stopped before its entry is removed: until then it still counts among the voters, so the
+        # others must make a quorum of all of them. On an even-sized cluster that is one more than after the removal
+        # (4 voters need 3; the 3 left need 2): stopping a member that still votes would cost quorum, and its
+        # removal would then fail, with its data already moved aside.
         left = [e for e in cluster.get("members") or []
                 if not e.get("is_learner") and e.get("id") != entry.get("id", -1)]
-        healthy, needed = sum(1 for e in left if e.get("quorate")), len(left) // 2 + 1
+        voting = bool(entry) and not entry.get("is_learner")
+        voters = len(left) + (1 if voting else 0)
+        healthy, needed = sum(1 for e in left if e.get("quorate")), voters // 2 + 1
         if healthy < needed:
+            down = [e.get("name") or e.get("id_hex", "") for e in left if not e.get("quorate")]
+            while_stopped = ""
+            if voting and needed > len(left) // 2 + 1:
+                while_stopped = (": %s is stopped before its entry is removed, and until then the cluster has %d "
+                                 "voting members, %d of them needed for quorum" % (node, voters, needed))
+            first = ""
+            if voting and len(down) == 1:
+                first = " or replace it first (replace_member.yml -e node=%s)" % host_of.get(down[0], down[0])
             refusals.append(
                 "Replacing %s needs the other voting members to keep quorum without it, but only %d of %d are healthy "
-                "(%d needed). Nothing was changed. Fix: bring the down members back first; if quorum is lost for good, "
-                "use disaster_recovery.yml." % (node, healthy, len(left), needed))
+                "(%d needed%s; down: %s). Nothing was changed. Fix: bring the down members back first%s; if quorum is "
+                "lost for good, use disaster_recovery.yml."
+                % (node, healthy, len(left), needed, while_stopped, ", ".join(down), first))
         if target["reachable"] and not target["read"]:
             refusals.append(
                 "Could not read %s: %s. Nothing was changed. Fix: the cause above (become: sudo must work there), or, "
@@ -195,5 +210,6 @@ def replace_plan(members, node, cluster=None, settings=None):
     state = _state(entry, target["reachable"], bool(settings.get("force")))
     result.update(state=state, peer_urls=urls, entry=entry,
                   steps=_steps(node, target, entry, urls, state, helper, settings),
-                  refusals=_refusals(node, target, entry, cluster, state, helper))
+                  refusals=_refusals(node, target, entry, cluster, state, helper,
+                                     {m["name"]: m["host"] for m in seen}))
     return result

@@ -229,11 +229,12 @@ def record(kind: str, playbook: str, case: str, outcome: str, detail: str = "", 
 
 
 def record_edge(edge: int, playbook: str, case: str, outcome: str, proc: subprocess.CompletedProcess | None = None,
-                detail: str = "") -> None:
-    """One of the data-loss edges of issue #21, tried on the lab: what the operation does now (a refusal's
-    message is taken from the run unless `detail` says what happened)."""
+                detail: str = "", issue: int = 21) -> None:
+    """One of the edges of issue #21 (data loss) or #24 (a real estate's edges), tried on the lab: what the
+    operation does now (a refusal's message is taken from the run unless `detail` says what happened)."""
     message = detail or (failure_message(proc.stdout) if proc is not None else "")
-    record("edge", playbook, case, outcome, message, getattr(proc, "seconds", 0.0), edge=edge)
+    kind = "edge" if issue == 21 else f"edge-{issue}"
+    record(kind, playbook, case, outcome, message, getattr(proc, "seconds", 0.0), edge=edge)
 
 
 def current_case() -> str:

@@ -85,3 +85,37 @@ def test_three_of_five_lose_their_data_and_the_cluster_is_rebuilt(store, tmp_pat
         out = node(name).check_output("etcdctl get /five/ --prefix --keys-only --limit=1 -w json --consistency=s")
         assert json.loads(out)["count"] == KEYS, name
     print(lab.flat(proc.stdout)[-1500:])
+
+
+def test_an_even_sized_cluster_is_not_made_to_lose_quorum_by_a_replace(tmp_path):
+    """Issue #24, edge 1. Four voting members (node5 removed), node3 down, node4 forced out: replace_member stops
+    node4 before removing its entry, and until then 3 of the 4 voters are needed. Before the fix it went on (2 of 3
+    others healthy was enough for the 3 left after the removal), stopped node4, moved its data aside, and its
+    removal failed: the cluster had lost quorum. Now it is refused with every node as it was, and the fix it names
+    (replace node3 first) works."""
+    listed = json.loads(node("node1").check_output("etcdctl member list -w json"))["members"]
+    [five] = [m for m in listed if m["name"] == "node5"]
+    node("node1").check_output(f"etcdctl member remove {five['ID']:x}")
+    node("node5").check_output("systemctl disable --now etcd.service")
+    data = yaml.safe_load(INVENTORY.read_text())
+    del data["all"]["children"]["etcd"]["hosts"]["node5"]
+    four = tmp_path / "four.yml"
+    four.write_text(yaml.safe_dump(data))
+    node("node3").check_output("systemctl stop etcd.service")
+    before = {n: lab.fingerprint(n, INVENTORY) for n in NODES[:4]}
+    proc = lab.playbook("replace_member", four, "-e", "node=node4", "-e", "etcd_replace_force=true")
+    out = lab.flat(proc.stdout)
+    assert proc.returncode != 0, out[-3000:]
+    assert ("only 2 of 3 are healthy (3 needed: node4 is stopped before its entry is removed, and until then the "
+            "cluster has 4 voting members, 3 of them needed for quorum; down: node3)") in out, out[-3000:]
+    assert "or replace it first (replace_member.yml -e node=node3)" in out
+    assert {n: lab.fingerprint(n, INVENTORY) for n in NODES[:4]} == before
+    lab.record_refusal("replace_member.yml", proc, "4 members, node3 down, node4 forced out", nodes=4)
+    lab.record_edge(1, "replace_member.yml", "4 voting members, node3 down, node4 (healthy) forced out",
+                    "refused before any change: 3 of the 4 voters are needed until node4's entry is removed", proc,
+                    issue=24)
+    proc = lab.playbook("replace_member", four, "-e", "node=node3")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    lab.wait_healthy([node(n) for n in NODES[:4]])
+    listed = json.loads(node("node4").check_output("etcdctl member list -w json"))["members"]
+    assert sorted(m["name"] for m in listed) == list(NODES[:4]) and not any(m.get("isLearner") for m in listed)

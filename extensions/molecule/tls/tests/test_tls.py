@@ -75,9 +75,26 @@ def assert_whole_cluster():
         assert keys_on(name) == {f"/tls/k{i}": f"v{i}" for i in range(1, KEYS + 1)}, name
 
 
+def key_free(proc, *dirs, playbook="deploy.yml", case=""):
+    """Issue #24, edge 3: no private key in a run's output (--diff, -vvv): no PEM key header, and no line of the
+    body of any key file under `dirs` (the controller's PKI dir, the user's own files)."""
+    out = proc.stdout
+    assert "PRIVATE KEY" not in out, "a private key is in the output"
+    for path in (p for d in dirs for p in Path(d).rglob("*.key")):
+        for line in path.read_text().splitlines():
+            if not line.startswith("-----"):
+                assert line not in out, f"a line of {path} is in the output"
+    if case:
+        lab.record_edge(3, playbook, case, "no private key and no password in the output", proc,
+                        detail=f"rc {proc.returncode}; searched for PEM key headers, the body of every key file "
+                        "and the etcd password", issue=24)
+    return proc
+
+
 def test_deploy_makes_a_tls_cluster_and_a_second_run_changes_nothing(pki):
-    proc = deploy(pki)
+    proc = key_free(deploy(pki, "--diff"), pki, case="deploy.yml -e etcd_deploy_tls=true --diff (made keys)")
     assert proc.returncode == 0, proc.stdout[-4000:]
+    assert "TLS | Copy the member's key (no diff)" in proc.stdout
     again = deploy(pki)
     assert again.returncode == 0, again.stdout[-4000:]
     assert all(counts["changed"] == 0 for counts in lab.recap(again.stdout).values()), again.stdout[-4000:]
@@ -158,8 +175,9 @@ def own_certs(pki, tmp_path_factory):
     return out
 
 
-def deploy_own(pki, files, ca="ca.crt", cert="{{ inventory_hostname }}.crt", key="{{ inventory_hostname }}.key"):
-    args = []
+def deploy_own(pki, files, *extra, ca="ca.crt", cert="{{ inventory_hostname }}.crt",
+               key="{{ inventory_hostname }}.key"):
+    args = list(extra)
     for var, value in (("ca", ca), ("cert", cert), ("key", key)):
         if value:
             args += ["-e", f"etcd_deploy_tls_{var}_src={files / value}"]
@@ -167,7 +185,8 @@ def deploy_own(pki, files, ca="ca.crt", cert="{{ inventory_hostname }}.crt", key
 
 
 def test_deploy_with_the_users_own_certificates(pki, own_certs):
-    proc = deploy_own(pki, own_certs)
+    proc = key_free(deploy_own(pki, own_certs, "--diff"), own_certs,
+                    case="deploy.yml --diff with the user's own certificates and keys")
     assert proc.returncode == 0, proc.stdout[-4000:]
     for name in lab.NODES:
         assert lab.node(name).file(f"{PKI}/member.crt").content == (own_certs / f"{name}.crt").read_bytes()
@@ -347,9 +366,10 @@ def auth(tmp_path_factory):
         lab.node(name).run("kill $(cat /root/ps.pid)")
 
 
-def secret_free(proc):
-    assert PASSWORD not in proc.stdout, "the password is in the -vvv output"
-    return proc
+def secret_free(proc, playbook="", case=""):
+    """No etcd password (and no private key) in a run's output (-vvv --diff)."""
+    assert PASSWORD not in proc.stdout, "the password is in the -vvv --diff output"
+    return key_free(proc, playbook=playbook, case=case)
 
 
 def assert_whole_auth_cluster():
@@ -362,7 +382,8 @@ def assert_whole_auth_cluster():
 
 
 def test_deploy_turns_etcd_auth_on(pki, auth):
-    proc = secret_free(deploy(pki, "-vvv", "-e", "etcd_deploy_auth=true", "-e", auth["root"]))
+    proc = secret_free(deploy(pki, "-vvv", "--diff", "-e", "etcd_deploy_auth=true", "-e", auth["root"]),
+                       "deploy.yml", "deploy.yml -e etcd_deploy_auth=true -vvv --diff (the root password)")
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert "auth: created user root, granted role root to root, enabled auth" in lab.flat(proc.stdout)
     again = deploy(pki, "-e", "etcd_deploy_auth=true", "-e", auth["root"])
@@ -396,9 +417,11 @@ def test_backup_without_root_credentials_is_refused(store, auth, who, case, mess
 
 def test_backup_and_its_job_with_auth_keep_the_password_secret(store, auth, tmp_path):
     report = tmp_path / "report.json"
-    proc = secret_free(lab.playbook("backup", lab.INVENTORY, "-vvv", "-e", auth["root"],
+    proc = secret_free(lab.playbook("backup", lab.INVENTORY, "-vvv", "--diff", "-e", auth["root"],
                                     "-e", f"etcd_backup_dir={store}", "-e", f"etcd_report_file={report}",
-                                    "-e", 'etcd_backup_schedule="2099-01-01 03:00:00"'))
+                                    "-e", 'etcd_backup_schedule="2099-01-01 03:00:00"'),
+                       "backup.yml", "backup.yml with auth and the timer job (its settings hold the password) "
+                       "-vvv --diff")
     assert proc.returncode == 0, proc.stdout[-4000:]
     newest = sorted(store.glob("*.db"))[-1]
     assert json.loads(Path(f"{newest}.json").read_text())["keys"] >= KEYS
@@ -418,7 +441,9 @@ def test_backup_and_its_job_with_auth_keep_the_password_secret(store, auth, tmp_
 def test_replace_member_with_auth(auth):
     lab.etcd("node3", "stop")
     lab.node("node3").check_output(f"rm -rf {DATA}")
-    proc = secret_free(lab.playbook("replace_member", lab.INVENTORY, "-vvv", "-e", auth["root"], "-e", "node=node3"))
+    proc = secret_free(lab.playbook("replace_member", lab.INVENTORY, "-vvv", "--diff", "-e", auth["root"],
+                                    "-e", "node=node3"),
+                       "replace_member.yml", "replace_member.yml with auth -vvv --diff")
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert_whole_auth_cluster()
 
@@ -432,8 +457,9 @@ def test_disaster_recovery_with_auth(store, auth):
     for name in ("node2", "node3"):
         lab.etcd(name, "stop")
         lab.node(name).check_output(f"rm -rf {DATA}")
-    proc = secret_free(lab.playbook("disaster_recovery", lab.INVENTORY, "-vvv", "-e", auth["root"],
-                                    "-e", f"etcd_backup_dir={store}"))
+    proc = secret_free(lab.playbook("disaster_recovery", lab.INVENTORY, "-vvv", "--diff", "-e", auth["root"],
+                                    "-e", f"etcd_backup_dir={store}"),
+                       "disaster_recovery.yml", "disaster_recovery.yml with auth -vvv --diff")
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert_whole_auth_cluster()  # users, roles and the enabled flag come back with the snapshot
 

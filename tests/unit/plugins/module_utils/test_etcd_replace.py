@@ -135,10 +135,26 @@ REFUSALS = [
     ("forcing a healthy member out while another is down costs quorum", [{}, {}, DOWN],
      cluster(entry(1), entry(2), entry(3, quorate=False)), dict(force=True),
      ["Replacing node1 needs the other voting members to keep quorum without it, but only 1 of 2 are healthy "
-      "(2 needed). Nothing was changed."]),
+      "(2 needed; down: node3). Nothing was changed.", "or replace it first (replace_member.yml -e node=node3)"]),
     ("5 members, the node and two others down", [DOWN, {}, {}, DOWN, DOWN],
      cluster(entry(1, quorate=False), entry(2), entry(3), entry(4, quorate=False), entry(5, quorate=False)), {},
-     ["only 2 of 4 are healthy (3 needed)"]),
+     ["only 2 of 4 are healthy (3 needed; down: node4, node5). Nothing was changed. Fix: bring the down members "
+      "back first; if quorum"]),
+    # issue #24, edge 1: the node is stopped before its entry is removed, so until then it counts among the voters
+    ("4 members, one down: forcing out a member that still votes would cost quorum while it is stopped",
+     [{}, {}, DOWN, {}], cluster(entry(1), entry(2), entry(3, quorate=False), entry(4)),
+     dict(force=True, node_="node4"),
+     ["Replacing node4 needs the other voting members to keep quorum without it, but only 2 of 3 are healthy (3 "
+      "needed: node4 is stopped before its entry is removed, and until then the cluster has 4 voting members, 3 of "
+      "them needed for quorum; down: node3)", "or replace it first (replace_member.yml -e node=node3)"]),
+    ("4 members, one down: a member that fails health reads may still vote, and is counted",
+     [{}, {}, DOWN, DOWN], cluster(entry(1), entry(2), entry(3, quorate=False), entry(4, quorate=False)),
+     dict(node_="node4"),
+     ["only 2 of 3 are healthy (3 needed: node4 is stopped"]),
+    ("6 members, two down: the 4 needed of 6 are not there", [{}, {}, DOWN, DOWN, {}, {}],
+     cluster(*[entry(i, quorate=i not in (3, 4)) for i in range(1, 7)]), dict(force=True, node_="node6"),
+     ["only 3 of 5 are healthy (4 needed: node6 is stopped", "down: node3, node4). Nothing was changed. Fix: bring "
+      "the down members back first; if quorum"]),
     ("the member to replace has no env file", [dict(DOWN, env=False), {}, {}], NODE1_DOWN, {},
      ["node1 has no /data/etcd.env: it is not set up as a member (a rebuilt machine?). Nothing was changed.",
       "deploy.yml"]),
@@ -172,6 +188,12 @@ NOT_REFUSED = [
      {}),
     ("a failed read on a healthy member: nothing to do anyway", [("failed", "sudo: a password is required"), {}, {}],
      HEALTHY3, {}),
+    ("4 members, all others healthy: 3 of 4 while the node is stopped", [{}, {}, {}, DOWN],
+     cluster(entry(1), entry(2), entry(3), entry(4, quorate=False)), dict(node_="node4")),
+    ("4 members, one down: a learner to replace does not vote, so 2 of 3 are enough", [{}, {}, DOWN, DOWN],
+     cluster(entry(1), entry(2), entry(3, quorate=False), entry(4, quorate=False, learner=True)), dict(node_="node4")),
+    ("4 listed before, the node's entry already removed (a re-run): 2 of the 3 left are enough",
+     [{}, {}, DOWN, DOWN], cluster(entry(1), entry(2), entry(3, quorate=False)), dict(node_="node4")),
     ("learners do not count among the voters left", [DOWN, {}, {}, DOWN, DOWN],
      cluster(entry(1, quorate=False), entry(2), entry(3), entry(4, quorate=False, learner=True),
              entry(5, quorate=False, learner=True)), {}),
