@@ -11,9 +11,13 @@ name: env_file
 short_description: Parse a systemd EnvironmentFile into a dictionary
 version_added: 0.1.0
 description:
-  - Reads C(KEY=value) lines the way systemd's C(EnvironmentFile=) does for the files etcd uses.
-  - Blank lines and lines starting with C(#) or C(;) are skipped; a leading C(export) is ignored.
-  - A value wrapped in matching single or double quotes is unquoted; the last assignment of a key wins.
+  - Reads the file the way systemd's C(EnvironmentFile=) does (its parser in C(src/basic/env-file.c)), as
+    compared on systemd 252 and 257.
+  - Blank lines and lines starting with C(#) or C(;) are skipped; there are no comments after a value.
+  - Quoted parts of a value are unquoted (a backslash escapes in double quotes, none in single quotes), a backslash at
+    the end of a line joins the next one, and a quote runs on to its closing one, over lines.
+  - A line C(export KEY=value) is ignored, as systemd ignores it (the name would be C(export KEY)), and so is any
+    other name that is not a shell variable name. The last assignment of a key wins.
 options:
   _input:
     description: The file's text, for example the decoded content of M(ansible.builtin.slurp).

@@ -11,7 +11,8 @@ version_added: 0.1.0
 description:
   - Reads one member as it is, changing nothing, so that the controller can decide on every member at once
     from one round trip each.
-  - The env file (O(env_file)), parsed as systemd's C(EnvironmentFile=) reads it.
+  - The env file (O(env_file)), parsed as systemd's C(EnvironmentFile=) reads it; a line systemd reads otherwise
+    than it reads (C(export KEY=value), which systemd ignores, for one) is a warning (RV(env_warnings)).
   - The unit's state and the user it runs etcd as (C(systemctl show)).
   - The member's own health and status through etcdctl, at the first of the env file's
     C(ETCD_ADVERTISE_CLIENT_URLS), with a short timeout, and without O(user) and O(password) unless
@@ -107,6 +108,14 @@ env:
   description: The env file's variables ({} without one).
   returned: always
   type: dict
+env_warnings:
+  description:
+    - The env file's lines that systemd reads otherwise than they read line by line, one sentence each with the
+      fix (C(export KEY=value), which systemd ignores; a quote not closed; a comment after a value; see
+      R(the env_file filter,ansible_collections.etcd_ops.etcd.env_file_filter)). Each is also a warning of the task.
+  returned: always
+  type: list
+  elements: str
 env_text:
   description: The env file's text, to rewrite it line by line ('' without one).
   returned: always
@@ -241,13 +250,18 @@ import glob
 import grp
 import os
 import pwd
+import re
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError, etcd_argument_spec
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_cluster import cluster_info
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_env import parse_env_file
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_env import (
+    assignments,
+    env_file_warnings,
+    parse_env_file,
+)
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_host import ss_listeners
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import marks
 
@@ -319,8 +333,26 @@ def listeners(module, ports):
 def unit_state(module, unit):
     argv = ["systemctl", "show"] + ["--property=%s" % prop for prop, key in UNIT_PROPERTIES] + [unit]
     rc, out, err = module.run_command(argv)
-    props = parse_env_file(out) if rc == 0 else {}
+    props = dict(line.partition("=")[::2] for line in out.splitlines() if "=" in line) if rc == 0 else {}
     return {key: props.get(prop, "") for prop, key in UNIT_PROPERTIES}
+
+
+def systemd_version(module):
+    """The major version of the member's systemd (None when systemctl does not say)."""
+    rc, out, _err = module.run_command(["systemctl", "--version"])
+    match = re.match(r"systemd (\d+)", out) if rc == 0 else None
+    return int(match.group(1)) if match else None
+
+
+def read_env_file(module, path, text):
+    """The variables systemd sets from the env file, and the lines it reads otherwise than they read (each also a
+    warning of the module's). The member's systemd is asked only where its version matters: a comment that ends
+    in a backslash."""
+    version = systemd_version(module) if assignments(text)["continued_comments"] else None
+    warnings = env_file_warnings(text, version, path)
+    for warning in warnings:
+        module.warn(warning)
+    return parse_env_file(text, version), warnings
 
 
 def existing(path):
@@ -379,7 +411,7 @@ def probe(client, endpoint):
 def observe(module, client, p, exists, text, mode, env):
     data_dir = _strip(env.get("ETCD_DATA_DIR") or p["data_dir"])
     endpoint = (env.get("ETCD_ADVERTISE_CLIENT_URLS") or "http://127.0.0.1:2379").split(",")[0].strip()
-    result = dict(env_exists=exists, env=env, env_text=text, env_mode=mode, data_dir=data_dir,
+    result = dict(env_exists=exists, env=env, env_text=text, env_mode=mode, env_warnings=[], data_dir=data_dir,
                   wal_dir=_strip(env.get("ETCD_WAL_DIR", "")),
                   endpoint=endpoint, unit=unit_state(module, p["unit"]))
     owner, group = owner_of(data_dir)
@@ -423,7 +455,7 @@ def main():
         exists, text, mode = read_env(p["env_file"])
     except (OSError, UnicodeDecodeError) as exc:
         module.fail_json(msg="Could not read this member's env file %s: %s" % (p["env_file"], exc), commands=[])
-    env = parse_env_file(text)
+    env, env_warnings = read_env_file(module, p["env_file"], text)
     for option, variable in ENV_TLS:
         if not p.get(option) and env.get(variable):
             p[option] = env[variable]
@@ -432,6 +464,7 @@ def main():
     client = EtcdClient(module)
     try:
         result = observe(module, client, p, exists, text, mode, env)
+        result["env_warnings"] = env_warnings
     except (OSError, EtcdError) as exc:
         module.fail_json(msg="Could not read this member: %s" % exc, commands=client.commands)
     module.exit_json(changed=False, commands=client.commands, **result)

@@ -262,3 +262,48 @@ def test_a_running_cluster_whose_env_names_another_data_dir_keeps_its_data():
                                " && sed -i 's|^ETCD_DATA_DIR=.*|ETCD_DATA_DIR=/data/etcd.data|' /data/etcd.env"
                                " && systemctl start --no-block etcd.service")
         lab.wait_healthy()
+
+
+def _etcd_env_module():
+    """plugins/module_utils/etcd_env.py, loaded from its file (it imports nothing of the collection)."""
+    import importlib.util
+    path = Path(__file__).resolve().parents[4] / "plugins" / "module_utils" / "etcd_env.py"
+    spec = importlib.util.spec_from_file_location("etcd_env", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_env_files_are_read_as_this_systemd_reads_them(tmp_path):
+    """Issue #24, edge 7. The unit tests' env file of quotes, continuations, comments, `export` lines and bad
+    names, given to a transient unit on this suite's systemd: the environment it starts with is what
+    parse_env_file reads. Then an `export` line in a member's env file: an operation's output warns of it."""
+    env = _etcd_env_module()
+    text = (Path(__file__).resolve().parents[4] / "tests" / "unit" / "fixtures" / "systemd-env-file.env").read_text()
+    node = lab.node("node1")
+    node.check_output(f"cat > /root/systemd-env-file.env <<'EOF_ENV'\n{text}EOF_ENV")
+    version = int(node.check_output("systemctl --version").split()[1])
+    # env -0: values with newlines stay whole
+    out = node.check_output("systemd-run --wait --pipe --quiet -p EnvironmentFile=/root/systemd-env-file.env "
+                            "/usr/bin/env -0")
+    started = dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
+    ours = env.parse_env_file(text, version)
+    assert {k: v for k, v in started.items() if k in ours or len(k) == 1} == ours, (version, started)
+    warnings = env.env_file_warnings(text, version)
+    assert any("systemd ignores 'export C=...'" in w for w in warnings)
+    original = node.file("/data/etcd.env").content_string
+    try:
+        node.check_output("printf 'export ETCD_LOG_LEVEL=debug\\n' >> /data/etcd.env")
+        proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={tmp_path / 'store'}")
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        out = lab.flat(proc.stdout)
+        line = len(original.splitlines()) + 1
+        warning = (f"/data/etcd.env line {line}: systemd ignores 'export ETCD_LOG_LEVEL=...': 'export' is a shell "
+                   "word, and systemd reads the name as 'export ETCD_LOG_LEVEL', which is no variable name, so "
+                   "ETCD_LOG_LEVEL is not set for etcd. Fix: remove 'export ' from the line.")
+        assert warning in out, out[-3000:]
+        lab.record_edge(7, "backup.yml", f"a member's env file with `export ETCD_LOG_LEVEL=debug` (systemd {version})",
+                        "read as systemd reads it (not set), and warned of", detail=f"exit 0; [WARNING]: {warning}",
+                        issue=24)
+    finally:
+        node.check_output(f"cat > /data/etcd.env <<'EOF_ENV'\n{original}EOF_ENV")

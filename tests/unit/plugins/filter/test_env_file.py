@@ -14,11 +14,11 @@ def test_runbook_env_file_with_quotes_and_comments():
         "export ETCD_DATA_DIR=/data/etcd.data\n"
         "ETCD_INITIAL_CLUSTER=node1=http://10.0.0.1:2380,node2=http://10.0.0.2:2380\n"
     )
+    # systemd ignores `export KEY=...` (the name would be "export KEY"): so does the filter (issue #24)
     assert parse_env_file(text) == {
         "ETCD_NAME": "node1",
         "ETCD_INITIAL_CLUSTER_STATE": "existing",
         "ETCD_INITIAL_CLUSTER_TOKEN": "tok-1",
-        "ETCD_DATA_DIR": "/data/etcd.data",
         "ETCD_INITIAL_CLUSTER": "node1=http://10.0.0.1:2380,node2=http://10.0.0.2:2380",
     }
 
@@ -27,8 +27,8 @@ def test_last_assignment_wins_and_junk_lines_are_skipped():
     assert parse_env_file("A=1\nnot a setting\n=x\nA = 2 \n") == {"A": "2"}
 
 
-def test_mismatched_quotes_are_kept():
-    assert parse_env_file("A=\"x'\nB=\"\n") == {"A": "\"x'", "B": '"'}
+def test_a_quote_runs_on_to_its_closing_one_as_in_systemd():
+    assert parse_env_file("A=\"x'\nB=\"\n") == {"A": "x'\nB="}
 
 
 def test_empty_file():

@@ -214,3 +214,33 @@ def test_the_login_user_seen_through_become(monkeypatch):
     monkeypatch.setattr(etcd_node_info.os, "getuid", lambda: 1000)  # not root (no become): who it runs as
     monkeypatch.setattr(etcd_node_info.pwd, "getpwuid", lambda uid: type("pw", (), {"pw_name": "u%d" % uid}))
     assert etcd_node_info.login_user() == "u1000"
+
+
+def test_an_exported_data_dir_is_not_taken_and_is_warned_of(tmp_path, fake_etcd, run_module, monkeypatch):
+    """systemd ignores `export KEY=...` (issue #24): etcd never sees that data dir, so neither does the module, and
+    the run says why."""
+    warned = []
+    monkeypatch.setattr(etcd_node_info.AnsibleModule, "warn", lambda self, text: warned.append(text))
+    data = member(tmp_path, env=False)
+    (tmp_path / "etcd.env").write_text(f"ETCD_NAME=node1\nexport ETCD_DATA_DIR={data}\n")
+    fake = fake_etcd(tools=()).on("show", UNIT)
+    result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "data_dir": "/var/lib/etcd",
+                                         "probe": False})
+    assert result["env"] == {"ETCD_NAME": "node1"} and result["data_dir"] == "/var/lib/etcd"
+    [warning] = result["env_warnings"]
+    assert warning.startswith(f"{tmp_path}/etcd.env line 2: systemd ignores 'export ETCD_DATA_DIR=...'")
+    assert warned == [warning]
+    assert ["systemctl", "--version"] not in [argv[:2] for argv in fake.argvs()]  # no comment asks for it
+
+
+def test_a_comment_ending_in_a_backslash_is_read_as_the_members_systemd_reads_it(tmp_path, fake_etcd, run_module):
+    (tmp_path / "etcd.env").write_text("ETCD_NAME=node1\n# old data dir: \\\nETCD_DATA_DIR=/data/etcd.data\n")
+    fake = fake_etcd(tools=()).on("show", UNIT).on("--version", "systemd 252 (252.39-1~deb12u2)\n+PAM +AUDIT\n")
+    result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "probe": False})
+    assert "ETCD_DATA_DIR" not in result["env"] and result["data_dir"] == "/var/lib/etcd"
+    assert "systemd 252 does not set ETCD_DATA_DIR: the comment on line 2 ends in a backslash" in \
+        result["env_warnings"][0]
+    assert any(argv[-1] == "--version" for argv in fake.argvs())
+    fake.on("--version", "systemd 257 (257.13-1~deb13u1)\n")
+    result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "probe": False})
+    assert result["env"]["ETCD_DATA_DIR"] == "/data/etcd.data" and result["env_warnings"] == []
