@@ -20,6 +20,7 @@ from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_cluster import 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import STAGING, matches
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import snapshot_cluster
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_tls_files import cert_facts
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_workdir import refusal as workdir_refusal
 
 # the UTC time a recovery appends to the token (etcd_recovery_new_token)
 _STAMP = re.compile(r"-[0-9]{8}T[0-9]{6}Z$")
@@ -55,6 +56,7 @@ def _member(m, snapshot, initial_cluster):
         data=node.get("data") or {},
         space=node.get("space") or [],
         kept=list(node.get("kept") or []),
+        work_dirs={path: why for path, why in (node.get("work_dirs") or {}).items() if why},
     )
 
 
@@ -180,6 +182,9 @@ def _refusals(members, sources, state, snapshot, settings):
                 "changed. Fix: with etcd stopped, move the member dir one level down (e.g. %s/data) and set "
                 "ETCD_DATA_DIR to it in %s, or mount the disk one level up." % (
                     m["host"], data_dir, data_dir, STAGING, data_dir, env_file))
+    for m in members:
+        for path, why in sorted(m["work_dirs"].items()):
+            out.append("%s: %s" % (m["host"], workdir_refusal(path, why, "Nothing was changed on any member.")))
     size = int(snapshot.get("size") or 0)
     for m in members:
         short = _shortfalls(m, size)

@@ -71,6 +71,14 @@ options:
     type: list
     elements: path
     default: []
+  work_dirs:
+    description:
+      - Work dirs to check before a snapshot is written there (as RV(work_dirs)). The dir and every dir on the way to it
+        must be root's and writable by no one else, and the dir no symbolic link. A dir not made yet is only checked
+        on the way to it.
+    type: list
+    elements: path
+    default: []
   certificates:
     description:
       - Return the text of these certificate files (RV(certificates)), for the controller to compare or parse. A file
@@ -116,6 +124,11 @@ env_warnings:
   returned: always
   type: list
   elements: str
+work_dirs:
+  description: Each of O(work_dirs) and why it is not safe to hold a snapshot, or an empty string when it is.
+  returned: always
+  type: dict
+  sample: {"/var/tmp/etcd-ops-recovery": "/var/tmp/etcd-ops-recovery belongs to uid 1000, not root"}
 env_text:
   description: The env file's text, to rewrite it line by line ('' without one).
   returned: always
@@ -255,6 +268,7 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_workdir as workdir
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError, etcd_argument_spec
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_cluster import cluster_info
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_env import (
@@ -355,6 +369,15 @@ def read_env_file(module, path, text):
     return parse_env_file(text, version), warnings
 
 
+def work_dir_problem(path):
+    """Why a work dir is not safe to hold a snapshot (etcd_workdir), or '' (also for one not made yet)."""
+    try:
+        workdir.check_path(path)
+    except workdir.WorkDirError as exc:
+        return str(exc)
+    return ""
+
+
 def existing(path):
     """The path, or its nearest parent that exists."""
     path = os.path.abspath(path)
@@ -422,6 +445,7 @@ def observe(module, client, p, exists, text, mode, env):
     result["peer_cert"] = peer_cert(env.get("ETCD_PEER_CERT_FILE", ""))
     result["certificates"] = {path: peer_cert(path) for path in p["certificates"]}
     result["paths"] = {path: path_state(path) for path in p["paths"]}
+    result["work_dirs"] = {path: work_dir_problem(path) for path in p["work_dirs"]}
     result["listeners"] = listeners(module, p["ports"])
     result["login_user"] = login_user()
     result["marks"] = marks(data_dir)
@@ -448,7 +472,8 @@ def main():
                               credentials=dict(type="bool", default=False),
                               ports=dict(type="list", elements="int", default=[]),
                               paths=dict(type="list", elements="path", default=[]),
-                              certificates=dict(type="list", elements="path", default=[]))
+                              certificates=dict(type="list", elements="path", default=[]),
+                              work_dirs=dict(type="list", elements="path", default=[]))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
     try:

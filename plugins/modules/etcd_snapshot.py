@@ -15,6 +15,10 @@ description:
     format is written the same way. Nothing half-written is ever left under a final name.
   - Checks first that the directory has room for the member's database.
   - When O(path) exists already, nothing is saved unless O(force=true); the existing file is reported.
+  - The directory of O(path) must be a safe work dir, and is refused otherwise before anything is written. It is
+    no symbolic link, it and every directory on the way to it belong to root (or to the user the module runs as),
+    and no other user can write to them (a directory all can write to, such as C(/var/tmp), only with the sticky
+    bit, and then the next one on the way must be root's). A snapshot holds every key of the cluster.
 extends_documentation_fragment:
   - etcd_ops.etcd.connection
   - etcd_ops.etcd.attributes
@@ -25,8 +29,9 @@ options:
     required: true
   dir_mode:
     description:
-      - Create the directory of O(path) (and missing parents) where it is missing, owned by the user the module runs
-        as, with this mode (octal, e.g. V('0711')), and set this mode on it where it exists.
+      - Create the directory of O(path) (and missing parents, V(0755)) where it is missing, owned by the user the
+        module runs as, with this mode (octal, e.g. V('0711')), and set this mode on it where it exists. A directory
+        that appears under that name meanwhile (a link another user made) is not followed; the module fails.
     type: raw
   members:
     description:
@@ -144,6 +149,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_snapshot_file as snapfile
+from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_workdir as workdir
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError, etcd_argument_spec
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_snapshot_file import inspect
 
@@ -161,22 +167,24 @@ def save(module, client, path, endpoint, owner, group, timeout):
 
 
 def snapshot_dir(module, path, mode):
-    """The snapshot's directory with `mode`, created (with its parents) where missing; whether it changed."""
+    """The snapshot's directory: checked as a work dir (root's, reached through no path another user could
+    change: etcd_workdir), and with `mode` given, created (with its parents) where missing; whether it changed."""
     directory = os.path.dirname(os.path.abspath(path))
-    try:
-        mode = mode if isinstance(mode, int) else int(str(mode), 8)
-    except ValueError:
-        module.fail_json(msg="dir_mode must be octal, such as '0711', not %r." % (mode,), path=path)
-    if os.path.isdir(directory):
-        return module.set_mode_if_different(directory, mode, False)
-    if not module.check_mode:
+    if mode is not None:
         try:
-            os.makedirs(directory)
-        except OSError as exc:
-            module.fail_json(msg="Could not create the snapshot's directory %s: %s. Fix: give a path where this user "
-                                 "can create it." % (directory, exc.strerror or exc), path=path)
-        os.chmod(directory, mode)
-    return True
+            mode = mode if isinstance(mode, int) else int(str(mode), 8)
+        except ValueError:
+            module.fail_json(msg="dir_mode must be octal, such as '0711', not %r." % (mode,), path=path)
+    try:
+        if mode is None:
+            workdir.check_path(directory)
+            return False
+        return workdir.ensure(directory, mode, module.check_mode)
+    except workdir.WorkDirError as exc:
+        module.fail_json(msg=workdir.refusal(directory, str(exc)), path=path, changed=False, commands=[])
+    except OSError as exc:
+        module.fail_json(msg="Could not create the snapshot's directory %s: %s. Fix: give a path where this user "
+                             "can create it." % (directory, exc.strerror or exc), path=path)
 
 
 def main():
@@ -196,8 +204,7 @@ def main():
     p = module.params
     endpoint = p["endpoint"] or p["endpoints"][0]
     client = EtcdClient(module)
-    if p["dir_mode"] is not None:
-        snapshot_dir(module, p["path"], p["dir_mode"])
+    snapshot_dir(module, p["path"], p["dir_mode"])
     try:
         if os.path.exists(p["path"]) and not p["force"]:
             info = inspect(client, p["path"])

@@ -33,8 +33,12 @@ options:
     required: true
   dir_mode:
     description:
-      - When set, a missing directory of O(dest) (and its missing parents) is created with this mode, owned by the
-        user the module runs as (root with become). Unset, a missing directory fails the copy.
+      - When set, a missing directory of O(dest) (and its missing parents, V(0755)) is created with this mode, owned
+        by the user the module runs as (root with become). Unset, a missing directory fails the copy.
+      - Set or not, the directory must be a safe work dir, or nothing is written there (and a copy found there is
+        not taken). It must be no symbolic link, it and every directory on the way to it root's (or the user's the module runs
+        as) and writable by no one else (a directory all can write to, such as C(/var/tmp), only with the sticky
+        bit, and then the next one on the way must be root's). A recovery restores the file it finds there.
     type: str
   sha256:
     description: The sha256 of the snapshot, as the controller's check computed it (64 hex digits).
@@ -148,6 +152,7 @@ import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_workdir as workdir
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError, etcd_argument_spec
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_snapshot_file import (
     CHUNK,
@@ -173,6 +178,7 @@ def write_private(path, text):
 def look(module, client, p):
     """The check of a dest that may hold the snapshot already: (info, None), or (None, why it must be copied)."""
     dest = p["dest"]
+    workdir.check_path(os.path.dirname(os.path.abspath(dest)))  # a file found in a dir others can change is no proof
     if not os.path.exists(dest):
         return None, "absent"
     try:
@@ -188,9 +194,10 @@ def place(module, client, p):
     side_temp = os.path.join(directory, ".%s.sha256.tmp-%d" % (os.path.basename(dest), os.getpid()))
     copy_temp = os.path.join(directory, ".%s.tmp-%d" % (os.path.basename(dest), os.getpid()))
     try:
-        if not os.path.isdir(directory) and p["dir_mode"]:
-            os.makedirs(directory, mode=int(p["dir_mode"], 8))
-            os.chmod(directory, int(p["dir_mode"], 8))  # makedirs' mode is masked by the umask
+        if p["dir_mode"]:
+            workdir.ensure(directory, int(p["dir_mode"], 8))
+        else:
+            workdir.check_path(directory)
         if not os.path.isdir(directory):
             raise EtcdError("The directory %s does not exist on the target." % directory,
                             hint="Create it first, or set dir_mode.")
@@ -266,6 +273,9 @@ def main():
         info = place(module, client, p)
     except EtcdError as exc:
         module.fail_json(path=p["dest"], copied=False, commands=client.commands, **exc.result())
+    except workdir.WorkDirError as exc:
+        module.fail_json(path=p["dest"], copied=False, commands=client.commands,
+                         msg=workdir.refusal(os.path.dirname(os.path.abspath(p["dest"])), str(exc)))
     except OSError as exc:
         module.fail_json(path=p["dest"], copied=False, commands=client.commands,
                          msg="Could not put the copy at %s: %s. Fix: run the task with become (root), and check the "

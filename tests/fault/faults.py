@@ -21,7 +21,7 @@ import lab
 
 DATA = "/data/etcd.data"
 ENV = "/data/etcd.env"
-COPY_DIR = "/var/tmp/etcd-ops-recovery"
+COPY_DIR = "/var/lib/etcd-ops/recovery"
 CONTAINER = lab.container("{}")
 # every interruption point, even inside a run of tasks that change nothing (ETCD_OPS_FAULTS=every)
 EVERY = os.environ.get("ETCD_OPS_FAULTS", "") == "every"

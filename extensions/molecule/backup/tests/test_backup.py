@@ -54,7 +54,36 @@ def test_first_backup(store):
     assert f"file: {snap}" in out and f"sha256: {digest}" in out and f"revision: {meta['revision']}" in out
     assert not [p for p in store.iterdir() if p.name.startswith(".")]  # no half-written file left
     # the node's temporary copy is gone
-    assert lab.node("node1").run("ls -A /var/tmp/etcd-ops-backup").stdout.strip() == ""
+    assert lab.node("node1").run("ls -A /var/lib/etcd-ops/backup").stdout.strip() == ""
+
+
+def test_the_members_work_dir_is_root_s_and_one_another_user_made_is_refused(store):
+    """Issue #24, edge 6. The default work dir is root's /var/lib/etcd-ops/backup (0711); before, it was
+    /var/tmp/etcd-ops-backup, a name any user of the member could make first and so read every snapshot written
+    there. A work dir another user made, or a link, is refused, and nothing is written."""
+    node1 = lab.node("node1")
+    assert node1.check_output("stat -c '%U %a' /var/lib/etcd-ops/backup /var/lib/etcd-ops").split() == \
+        ["root", "711", "root", "755"]
+    node1.check_output("id mallory >/dev/null 2>&1 || useradd mallory; rm -rf /var/tmp/etcd-ops-backup "
+                       "/var/tmp/etcd-ops-link; runuser -u mallory -- mkdir /var/tmp/etcd-ops-backup; "
+                       "runuser -u mallory -- ln -s /root /var/tmp/etcd-ops-link")
+    uid = node1.check_output("id -u mallory").strip()
+    try:
+        for work in ("/var/tmp/etcd-ops-backup", "/var/tmp/etcd-ops-link"):
+            before, held = {n: lab.fingerprint(n) for n in lab.NODES}, snapshots(store)
+            proc = backup(store, "-e", f"etcd_backup_node_dir={work}", "-e", "etcd_backup_member=node1")
+            out = lab.flat(proc.stdout)
+            assert proc.returncode != 0, out[-3000:]
+            assert (f"The work dir {work} is not safe to hold a snapshot: {work} belongs to uid {uid}, not root. "
+                    "A snapshot holds every key of the cluster") in out, out[-3000:]
+            assert "Nothing was written there. Fix: remove or move what is there" in out
+            assert {n: lab.fingerprint(n) for n in lab.NODES} == before and snapshots(store) == held
+            assert node1.check_output("ls -A /var/tmp/etcd-ops-backup /root | grep -c '\\.db' || true").strip() == "0"
+            lab.record_refusal("backup.yml", proc, f"a work dir another user made ({work})")
+            lab.record_edge(6, "backup.yml", f"-e etcd_backup_node_dir={work}, made by another user",
+                            "refused, nothing written", proc, issue=24)
+    finally:
+        node1.check_output("rm -rf /var/tmp/etcd-ops-backup /var/tmp/etcd-ops-link")
 
 
 def test_status_reads_every_file_in_the_store(store):
@@ -140,7 +169,7 @@ def test_check_mode_writes_nothing(store):
     proc = backup(store, "--check")
     assert proc.returncode == 0 and "check mode: would snapshot" in lab.flat(proc.stdout)
     assert sorted(p.name for p in store.iterdir()) == listing
-    assert lab.node("node1").run("ls -A /var/tmp/etcd-ops-backup").stdout.strip() == ""
+    assert lab.node("node1").run("ls -A /var/lib/etcd-ops/backup").stdout.strip() == ""
 
 
 def test_report_file(store, tmp_path):
@@ -212,7 +241,7 @@ def test_a_store_without_room_is_refused(tmp_path):
         assert proc.returncode != 0
         assert f"Not enough space in the store {small}/store on the controller: 8192 bytes free" in out
         assert list((small / "store").iterdir()) == []
-        assert lab.node("node1").run("ls -A /var/tmp/etcd-ops-backup").stdout.strip() == ""
+        assert lab.node("node1").run("ls -A /var/lib/etcd-ops/backup").stdout.strip() == ""
         assert {n: lab.fingerprint(n) for n in lab.NODES} == before
         lab.record_refusal("backup.yml", proc, "a full disk: the controller's store on an 8 KiB tmpfs")
     finally:

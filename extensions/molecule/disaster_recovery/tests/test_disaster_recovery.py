@@ -47,7 +47,7 @@ def refused(proc, before, *messages):
         assert message in out, out[-3000:]
     assert fingerprints() == before, out[-3000:]
     for name in lab.NODES:  # no copy of the snapshot left on a node
-        assert lab.node(name).run("ls -A /var/tmp/etcd-ops-recovery 2>/dev/null").stdout.strip() == ""
+        assert lab.node(name).run("ls -A /var/lib/etcd-ops/recovery 2>/dev/null").stdout.strip() == ""
     lab.record_refusal("disaster_recovery.yml", proc)
 
 
@@ -78,7 +78,7 @@ def assert_recovered(proc):
         got = {base64.b64decode(kv["key"]).decode(): base64.b64decode(kv["value"]).decode() for kv in kvs}
         assert got == {f"/dr-test/k{i}": f"v{i}" for i in range(1, KEYS + 1)}, name
         assert node.run(f"ls -d {DATA}.etcd-ops-staging").rc != 0, f"staging dir left on {name}"
-        assert node.run("ls -A /var/tmp/etcd-ops-recovery").stdout.strip() == ""
+        assert node.run("ls -A /var/lib/etcd-ops/recovery").stdout.strip() == ""
         assert node.service("etcd").is_enabled
     return lab.flat(proc.stdout)
 
@@ -233,6 +233,29 @@ def test_a_member_without_the_etcd_tools_is_refused(store, disaster):
                 "apt-get install etcd-client etcd-server")
     finally:
         node2.check_output("mv /usr/bin/etcdctl.away /usr/bin/etcdctl")
+
+
+def test_a_work_dir_another_user_made_is_refused(store, disaster):
+    """Issue #24, edge 6. Before, the copy went to /var/tmp/etcd-ops-recovery, a fixed name any user of a member
+    could make first (or link elsewhere): the snapshot (every key of the cluster) would have landed in that user's
+    dir, where it could be read, or swapped between its check and the restore. Now the default is root's
+    /var/lib/etcd-ops/recovery, and a work dir another user made, or a link, is refused before any change."""
+    node2 = lab.node("node2")
+    node2.check_output("id mallory >/dev/null 2>&1 || useradd mallory; rm -rf /var/tmp/etcd-ops-recovery "
+                       "/var/tmp/etcd-ops-link; runuser -u mallory -- mkdir -m 0777 /var/tmp/etcd-ops-recovery; "
+                       "runuser -u mallory -- ln -s /root /var/tmp/etcd-ops-link")
+    uid = node2.check_output("id -u mallory").strip()
+    try:
+        for work in ("/var/tmp/etcd-ops-recovery", "/var/tmp/etcd-ops-link"):
+            before = fingerprints()
+            proc = recover(store, "-e", f"etcd_recovery_node_dir={work}")
+            refused(proc, before, f"node2: The work dir {work} is not safe to hold a snapshot: {work} belongs to uid "
+                    f"{uid}, not root.", "Nothing was changed on any member.")
+            assert node2.check_output("ls -A /var/tmp/etcd-ops-recovery").strip() == ""
+            lab.record_edge(6, "disaster_recovery.yml", f"-e etcd_recovery_node_dir={work}, made by another user "
+                            "on node2", "refused before any change", proc, issue=24)
+    finally:
+        node2.check_output("rm -rf /var/tmp/etcd-ops-recovery /var/tmp/etcd-ops-link")
 
 
 def test_check_mode_prints_the_plan_and_changes_nothing(store, disaster):

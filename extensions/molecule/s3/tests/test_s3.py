@@ -193,7 +193,7 @@ def test_a_bucket_that_cannot_be_reached_is_refused_before_the_snapshot(s3, stor
                   message, "or leave etcd_s3_bucket empty")
     assert "not-the-secret" not in out
     assert objects(s3) == listing and store_listing(store) == local
-    assert lab.node("node1").run("ls -A /var/tmp/etcd-ops-backup").stdout.strip() == ""
+    assert lab.node("node1").run("ls -A /var/lib/etcd-ops/backup").stdout.strip() == ""
 
 
 # -- disaster_recovery.yml from the bucket ---------------------------------------------------------------------

@@ -51,7 +51,7 @@ def refused(playbook, proc, before, *messages, case=""):
         assert message in out, out[-3000:]
     assert fingerprints() == before, out[-3000:]
     for name in lab.NODES:  # no copy of a snapshot left on a node
-        assert lab.node(name).run("ls -A /var/tmp/etcd-ops-recovery 2>/dev/null").stdout.strip() == ""
+        assert lab.node(name).run("ls -A /var/lib/etcd-ops/recovery 2>/dev/null").stdout.strip() == ""
     lab.record_refusal(playbook, proc, case)
 
 

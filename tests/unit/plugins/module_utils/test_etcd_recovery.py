@@ -28,16 +28,16 @@ GB = 1024 ** 3
 
 def node(active="inactive", healthy=False, quorate=False, status=None, error="connection refused", ran=True,
          data=None, staging=None, done=None, mountpoint=False, initialised=True, free=(GB, GB),
-         mounts=("/", "/"), user="etcd", loaded="loaded", kept=()):
+         mounts=("/", "/"), user="etcd", loaded="loaded", kept=(), work_dirs=None):
     """What etcd_node_info returns for one member (the parts the plan reads)."""
     return dict(
         unit=dict(load_state=loaded, active_state=active, user=user),
         probe=dict(ran=ran, healthy=healthy, quorate=quorate, alarms=[], status=status or {}, error=error),
         data=dict(exists=True, initialised=initialised, mountpoint=mountpoint),
         space=[dict(path="/data", mount=mounts[0], free=free[0]),
-               dict(path="/var/tmp/etcd-ops-recovery", mount=mounts[1], free=free[1])],
+               dict(path="/var/lib/etcd-ops/recovery", mount=mounts[1], free=free[1])],
         marks=dict(data=data, staging=staging, done=done),
-        kept=list(kept))
+        kept=list(kept), work_dirs=work_dirs or {"/var/lib/etcd-ops/recovery": ""})
 
 
 def mark(sha=SHA, cluster=CLUSTER, token="etcd-cluster-20261201T000000Z", bump=1000000000):
@@ -168,6 +168,16 @@ REFUSAL_CASES = [
      ["Not enough space on node1: /data has 1048576 bytes free, %d needed" % (int(10485760 * 1.1) + WAL_SIZE)]),
     ("a switched member needs room for the copy only", [node(free=(10485760,) * 2, data=mark()), LOST, LOST], {},
      []),
+    # issue #24, edge 6
+    ("a work dir another user made",
+     [LOST, node(work_dirs={"/var/tmp/etcd-ops-recovery": "/var/tmp/etcd-ops-recovery belongs to uid 1000, not root"}),
+      LOST], {},
+     ["node2: The work dir /var/tmp/etcd-ops-recovery is not safe to hold a snapshot: /var/tmp/etcd-ops-recovery "
+      "belongs to uid 1000, not root. A snapshot holds every key of the cluster", "Nothing was changed on any member. "
+      "Fix: remove or move what is there"]),
+    ("a work dir that is a link, on a switched member too",
+     [node(data=mark(), work_dirs={"/var/tmp/x": "/var/tmp/x is a symbolic link"}), LOST, LOST], {},
+     ["node1: The work dir /var/tmp/x is not safe to hold a snapshot: /var/tmp/x is a symbolic link."]),
     ("every refusal of a rebuild at once, in order",
      [node(active="active"), node(mountpoint=True), node(free=(1, 1))], {},
      ["etcd runs on node1", "node2: the data dir", "Not enough space on node3"]),

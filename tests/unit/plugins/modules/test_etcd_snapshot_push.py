@@ -267,3 +267,24 @@ def test_dir_mode_creates_the_missing_dest_directory(fake_etcd, run_module, reco
                                              "mode": "0600", "dir_mode": "0700"})
     assert result["copied"] and dest.read_bytes() == data
     assert oct((target / "new" / "dir").stat().st_mode & 0o777) == "0o700"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="another owner needs chown: run as root (CI does)")
+@pytest.mark.parametrize("with_src", [False, True])
+def test_a_work_dir_another_user_made_is_refused_and_nothing_is_written(fake_etcd, run_module, recorded, version,
+                                                                         dirs, with_src):
+    """Issue #24, edge 6: a dest dir another user made (as one could under /var/tmp) is neither trusted for a copy
+    found there nor written to; the uploaded copy is removed."""
+    remote, target = dirs
+    os.chown(target, 4242, 4242)
+    data = snapshot_bytes()
+    (target / "s.db").write_bytes(data)  # a "snapshot" that user placed, with the right sha256 even
+    fake = tools(fake_etcd(), version, recorded)
+    args = dict(dest=str(target / "s.db"), sha256=sha(data), dir_mode="0700")
+    if with_src:
+        args["src"] = str(pushed(remote, data))
+    result = run_module(etcd_snapshot_push, args)
+    assert result["failed"] and not result["copied"]
+    assert result["msg"].startswith(f"The work dir {target} is not safe to hold a snapshot: {target} belongs to uid "
+                                    "4242, not root.")
+    assert names(target) == ["s.db"] and names(remote) == [] and fake.calls == []
