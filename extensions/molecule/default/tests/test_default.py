@@ -296,7 +296,7 @@ def test_env_files_are_read_as_this_systemd_reads_them(tmp_path):
         node.check_output("printf 'export ETCD_LOG_LEVEL=debug\\n' >> /data/etcd.env")
         proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={tmp_path / 'store'}")
         assert proc.returncode == 0, proc.stdout[-3000:]
-        out = lab.flat(proc.stdout)
+        out = lab.flat(proc.stdout + proc.stderr)  # ansible writes warnings to stderr
         line = len(original.splitlines()) + 1
         warning = (f"/data/etcd.env line {line}: systemd ignores 'export ETCD_LOG_LEVEL=...': 'export' is a shell "
                    "word, and systemd reads the name as 'export ETCD_LOG_LEVEL', which is no variable name, so "
