@@ -36,9 +36,10 @@ options:
       - When set, a missing directory of O(dest) (and its missing parents, V(0755)) is created with this mode, owned
         by the user the module runs as (root with become). Unset, a missing directory fails the copy.
       - Set or not, the directory must be a safe work dir, or nothing is written there (and a copy found there is
-        not taken). It must be no symbolic link, it and every directory on the way to it root's (or the user's the module runs
-        as) and writable by no one else (a directory all can write to, such as C(/var/tmp), only with the sticky
-        bit, and then the next one on the way must be root's). A recovery restores the file it finds there.
+        not taken). It must be no symbolic link, it and every directory on the way to it root's (or the user's the
+        module runs as) and writable by no one else (a directory all can write to, such as C(/var/tmp), only with
+        the sticky bit, and then the next one on the way must be root's). A recovery restores the file it finds
+        there.
     type: str
   sha256:
     description: The sha256 of the snapshot, as the controller's check computed it (64 hex digits).

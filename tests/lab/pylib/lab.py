@@ -237,6 +237,21 @@ def record_edge(edge: int, playbook: str, case: str, outcome: str, proc: subproc
     record(kind, playbook, case, outcome, message, getattr(proc, "seconds", 0.0), edge=edge)
 
 
+def report_of(path: Path, proc: subprocess.CompletedProcess, playbook: str, case: str, status: str,
+              message: str = "", changes: list[str] | None = None) -> dict:
+    """Issue #24, edge 5: the report a run wrote on its outcome (etcd_report_file) holds the status, the message
+    that stopped it and what had changed by then; one row of the reliability table."""
+    data = json.loads(Path(path).read_text())
+    assert data["status"] == status, data
+    assert message in data["message"], (message, data["message"])
+    if changes is not None:
+        assert data["changes"] == changes, data["changes"]
+    record_edge(5, playbook, case, f"report written: status {status}, {len(data['changes'])} change(s)", proc,
+                detail=f"rc {proc.returncode}; status {data['status']}; message: {data['message'][:160] or '-'}; "
+                f"changes: {'; '.join(data['changes']) or 'none'}", issue=24)
+    return data
+
+
 def current_case() -> str:
     """The running test's name in words: test_a_damaged_snapshot_is_refused[corrupted] becomes
     'a damaged snapshot (corrupted)'."""

@@ -92,12 +92,17 @@ def test_write_keys_and_back_up(store):
 
 
 # -- bad input, on a healthy cluster: the snapshot is refused before anything else ----------------------------
-def test_a_healthy_cluster_is_refused(store):
+def test_a_healthy_cluster_is_refused(store, tmp_path):
     before = fingerprints()
-    proc = recover(store)
+    report = tmp_path / "report.json"
+    proc = recover(store, "-e", f"etcd_report_file={report}")
     refused(proc, before, "The cluster has quorum: 3 of 3 voting members are healthy",
             "This is not a disaster, and nothing was changed.", "replace_member.yml -e node=NAME",
             "etcd_force_recovery=true")
+    data = lab.report_of(report, proc, "disaster_recovery.yml", "a refusal (a healthy cluster)", "refused",
+                         "The cluster has quorum: 3 of 3 voting members are healthy", changes=[])
+    assert data["operation"] == "disaster_recovery" and data["check_mode"] is False
+    assert list(data["stopped"]) == ["node1"]
 
 
 @pytest.mark.skipif(os.environ.get("ETCD_LAB_SUITE", "bookworm") == "bookworm",
@@ -258,12 +263,15 @@ def test_a_work_dir_another_user_made_is_refused(store, disaster):
         node2.check_output("rm -rf /var/tmp/etcd-ops-recovery /var/tmp/etcd-ops-link")
 
 
-def test_check_mode_prints_the_plan_and_changes_nothing(store, disaster):
+def test_check_mode_prints_the_plan_and_changes_nothing(store, disaster, tmp_path):
     before = fingerprints()
-    proc = recover(store, "--check")
+    report = tmp_path / "report.json"
+    proc = recover(store, "--check", "-e", f"etcd_report_file={report}")
     assert proc.returncode == 0, proc.stdout[-3000:]
     out = lab.flat(proc.stdout)
     assert f"check mode: the plan to rebuild the cluster from {snapshot(store)}; nothing was changed" in out
+    data = lab.report_of(report, proc, "disaster_recovery.yml", "check mode", "ok", changes=[])
+    assert data["check_mode"] is True and "nothing to move aside" in data["plan"]["node2"]["plan"]
     assert f"move {DATA} aside to {DATA}.<UTC time>" in out  # node1 has data
     assert f"{DATA} holds no data, nothing to move aside" in out  # node2, node3 lost it
     assert fingerprints() == before

@@ -103,7 +103,9 @@ def test_an_even_sized_cluster_is_not_made_to_lose_quorum_by_a_replace(tmp_path)
     four.write_text(yaml.safe_dump(data))
     node("node3").check_output("systemctl stop etcd.service")
     before = {n: lab.fingerprint(n, INVENTORY) for n in NODES[:4]}
-    proc = lab.playbook("replace_member", four, "-e", "node=node4", "-e", "etcd_replace_force=true")
+    report = tmp_path / "report.json"
+    proc = lab.playbook("replace_member", four, "-e", "node=node4", "-e", "etcd_replace_force=true",
+                        "-e", f"etcd_report_file={report}")
     out = lab.flat(proc.stdout)
     assert proc.returncode != 0, out[-3000:]
     assert ("only 2 of 3 are healthy (3 needed: node4 is stopped before its entry is removed, and until then the "
@@ -111,6 +113,8 @@ def test_an_even_sized_cluster_is_not_made_to_lose_quorum_by_a_replace(tmp_path)
     assert "or replace it first (replace_member.yml -e node=node3)" in out
     assert {n: lab.fingerprint(n, INVENTORY) for n in NODES[:4]} == before
     lab.record_refusal("replace_member.yml", proc, "4 members, node3 down, node4 forced out", nodes=4)
+    lab.report_of(report, proc, "replace_member.yml", "a refusal (4 members, node3 down, node4 forced out)",
+                  "refused", "Replacing node4 needs the other voting members to keep quorum", changes=[])
     lab.record_edge(1, "replace_member.yml", "4 voting members, node3 down, node4 (healthy) forced out",
                     "refused before any change: 3 of the 4 voters are needed until node4's entry is removed", proc,
                     issue=24)

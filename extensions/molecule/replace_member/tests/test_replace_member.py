@@ -238,9 +238,13 @@ def test_an_unreachable_member_gets_its_membership_changed_then_a_rerun_finishes
     def unreachable(data):
         lab.hostvars(data, "node3")["ansible_port"] = 2222  # nothing listens there: SSH fails
     lab.etcd("node3", "stop")
-    proc = replace("-e", "node=node3", inv=lab.inventory(tmp_path, unreachable))
+    report = tmp_path / "report.json"
+    proc = replace("-e", "node=node3", "-e", f"etcd_report_file={report}", inv=lab.inventory(tmp_path, unreachable))
     out = lab.flat(proc.stdout)
     assert proc.returncode != 0
+    lab.report_of(report, proc, "replace_member.yml", "a failure after changes (node3 unreachable)", "failed",
+                  "node3 is unreachable: its membership was changed, the member itself was not.",
+                  changes=["old member entry removed", "member added again"])
     assert "re-added member node3 on node3 through node1" in out
     assert "left to do on node3 (unreachable)" in out and "run replace_member.yml -e node=node3 again" in out
     [entry] = [m for m in members() if f"http://{lab.address(13)}:2380" in m["peerURLs"]]
