@@ -41,6 +41,13 @@ def _lines_of(text):
     return numbers
 
 
+def _blank_at(char, blank, length):
+    """Where the trailing blanks of a key or value begin once `char` is appended at `length` (None: none)."""
+    if char not in _WHITESPACE:
+        return None
+    return length if blank is None else blank
+
+
 def assignments(text, systemd_version=None):
     """Every assignment systemd's parser finds in the text, in order: dicts of key (as systemd reads it, blanks
     inside kept), value, first and last (1-based line numbers), valid (a variable name systemd accepts). Also
@@ -75,10 +82,7 @@ def assignments(text, systemd_version=None):
             elif char == "=":
                 state, value_blank = "pre_value", None
             else:
-                if char not in _WHITESPACE:
-                    key_blank = None
-                elif key_blank is None:
-                    key_blank = len(key)
+                key_blank = _blank_at(char, key_blank, len(key))
                 key.append(char)
         elif state == "pre_value":
             if char in _NEWLINE:
@@ -100,10 +104,7 @@ def assignments(text, systemd_version=None):
             elif char == "\\":
                 state, value_blank = "value_escape", None
             else:
-                if char not in _WHITESPACE:
-                    value_blank = None
-                elif value_blank is None:
-                    value_blank = len(value)
+                value_blank = _blank_at(char, value_blank, len(value))
                 value.append(char)
         elif state == "value_escape":
             state = "value"

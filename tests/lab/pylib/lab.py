@@ -237,6 +237,23 @@ def record_edge(edge: int, playbook: str, case: str, outcome: str, proc: subproc
     record(kind, playbook, case, outcome, message, getattr(proc, "seconds", 0.0), edge=edge)
 
 
+LINK = "/var/tmp/etcd-ops-link"
+
+
+def another_users_work_dirs(name: str, work: str) -> tuple[str, list[str]]:
+    """Issue #24, edge 6. On node `name`, the user mallory makes `work` (a dir) and LINK (a link to /root) first,
+    as any user of a member could under /var/tmp. Returns (mallory's uid, [work, LINK]); remove them with
+    remove_paths."""
+    host = node(name)
+    host.check_output(f"id mallory >/dev/null 2>&1 || useradd mallory; rm -rf {work} {LINK}; "
+                      f"runuser -u mallory -- mkdir -m 0777 {work}; runuser -u mallory -- ln -s /root {LINK}")
+    return host.check_output("id -u mallory").strip(), [work, LINK]
+
+
+def remove_paths(name: str, paths: list[str]) -> None:
+    node(name).check_output("rm -rf " + " ".join(paths))
+
+
 def report_of(path: Path, proc: subprocess.CompletedProcess, playbook: str, case: str, status: str,
               message: str = "", changes: list[str] | None = None) -> dict:
     """Issue #24, edge 5: the report a run wrote on its outcome (etcd_report_file) holds the status, the message

@@ -64,12 +64,9 @@ def test_the_members_work_dir_is_root_s_and_one_another_user_made_is_refused(sto
     node1 = lab.node("node1")
     assert node1.check_output("stat -c '%U %a' /var/lib/etcd-ops/backup /var/lib/etcd-ops").split() == \
         ["root", "711", "root", "755"]
-    node1.check_output("id mallory >/dev/null 2>&1 || useradd mallory; rm -rf /var/tmp/etcd-ops-backup "
-                       "/var/tmp/etcd-ops-link; runuser -u mallory -- mkdir /var/tmp/etcd-ops-backup; "
-                       "runuser -u mallory -- ln -s /root /var/tmp/etcd-ops-link")
-    uid = node1.check_output("id -u mallory").strip()
+    uid, works = lab.another_users_work_dirs("node1", "/var/tmp/etcd-ops-backup")
     try:
-        for work in ("/var/tmp/etcd-ops-backup", "/var/tmp/etcd-ops-link"):
+        for work in works:
             before, held = {n: lab.fingerprint(n) for n in lab.NODES}, snapshots(store)
             proc = backup(store, "-e", f"etcd_backup_node_dir={work}", "-e", "etcd_backup_member=node1")
             out = lab.flat(proc.stdout)
@@ -83,7 +80,7 @@ def test_the_members_work_dir_is_root_s_and_one_another_user_made_is_refused(sto
             lab.record_edge(6, "backup.yml", f"-e etcd_backup_node_dir={work}, made by another user",
                             "refused, nothing written", proc, issue=24)
     finally:
-        node1.check_output("rm -rf /var/tmp/etcd-ops-backup /var/tmp/etcd-ops-link")
+        lab.remove_paths("node1", works)
 
 
 def test_status_reads_every_file_in_the_store(store):

@@ -246,12 +246,9 @@ def test_a_work_dir_another_user_made_is_refused(store, disaster):
     dir, where it could be read, or swapped between its check and the restore. Now the default is root's
     /var/lib/etcd-ops/recovery, and a work dir another user made, or a link, is refused before any change."""
     node2 = lab.node("node2")
-    node2.check_output("id mallory >/dev/null 2>&1 || useradd mallory; rm -rf /var/tmp/etcd-ops-recovery "
-                       "/var/tmp/etcd-ops-link; runuser -u mallory -- mkdir -m 0777 /var/tmp/etcd-ops-recovery; "
-                       "runuser -u mallory -- ln -s /root /var/tmp/etcd-ops-link")
-    uid = node2.check_output("id -u mallory").strip()
+    uid, works = lab.another_users_work_dirs("node2", "/var/tmp/etcd-ops-recovery")
     try:
-        for work in ("/var/tmp/etcd-ops-recovery", "/var/tmp/etcd-ops-link"):
+        for work in works:
             before = fingerprints()
             proc = recover(store, "-e", f"etcd_recovery_node_dir={work}")
             refused(proc, before, f"node2: The work dir {work} is not safe to hold a snapshot: {work} belongs to uid "
@@ -260,7 +257,7 @@ def test_a_work_dir_another_user_made_is_refused(store, disaster):
             lab.record_edge(6, "disaster_recovery.yml", f"-e etcd_recovery_node_dir={work}, made by another user "
                             "on node2", "refused before any change", proc, issue=24)
     finally:
-        node2.check_output("rm -rf /var/tmp/etcd-ops-recovery /var/tmp/etcd-ops-link")
+        lab.remove_paths("node2", works)
 
 
 def test_check_mode_prints_the_plan_and_changes_nothing(store, disaster, tmp_path):
