@@ -19,10 +19,13 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 
+from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_lock as lock
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_snapshot_file as snapfile
+from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_workdir as workdir
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_snapshot_file import meta_from_text
 
@@ -219,6 +222,35 @@ def run_job(config, client=None, now=None):
     return dict(meta, path=final, removed=removed, kept=len(kept))
 
 
+def job_holder(now=None):
+    """This scheduled job as a lock holder (etcd_lock): this member, this process and its start."""
+    host, pid = socket.gethostname(), os.getpid()
+    start = lock.proc_start(pid)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return dict(id="job/%s/%d/%s" % (host, pid, start), kind="job", host=host, pid=pid, start=start,
+                since=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def locked_job(config, client=None, now=None):
+    """run_job while this member's lock is the job's (config `lock`: its path; none: no lock). A run of the
+    playbooks that holds it (a recovery, a replace) makes the job skip this time, and say who holds it."""
+    path = config.get("lock")
+    if not path:
+        return run_job(config, client, now)
+    workdir.ensure(os.path.dirname(path), 0o755)
+    holder = job_holder(now)
+    taken = lock.acquire(path, holder, holder["host"])
+    if not taken["taken"]:
+        raise EtcdError("No snapshot was taken: %s holds the lock %s (one run at a time on a cluster)." % (
+            lock.describe(taken["holder"]), path),
+            hint="The next run of the timer tries again; a lock of a run that is gone is removed by that "
+                 "run's next start, or with sudo rm %s once it is known to be gone." % path)
+    try:
+        return run_job(config, client, now)
+    finally:
+        lock.release(path, holder["id"])
+
+
 def summary(result):
     """The one line the job writes to the journal."""
     return ("saved %s: %d bytes, revision %d, %s keys, sha256 %s, took %.2fs; %d snapshot(s) kept, %d removed" % (
@@ -235,8 +267,8 @@ def main(argv=None):
     try:
         with open(argv[1]) as handle:
             config = json.load(handle)
-        result = run_job(config)
-    except (OSError, ValueError, KeyError) as exc:
+        result = locked_job(config)
+    except (OSError, ValueError, KeyError, workdir.WorkDirError) as exc:
         sys.stderr.write("etcd-ops-backup failed: %s\n" % exc)
         return 1
     except EtcdError as exc:

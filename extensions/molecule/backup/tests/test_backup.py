@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -285,6 +286,25 @@ def test_schedule_installs_a_timer_on_every_member_and_twice_changes_nothing(sto
     assert again.returncode == 0 and all(c["changed"] == 0 for c in lab.recap(again.stdout).values()), again.stdout
 
 
+def test_the_timers_job_skips_while_a_run_holds_its_member_s_lock():
+    """Issue #24, edge 4: the members' job takes its member's lock too; a run's lock makes it skip, and say who."""
+    hold_lock("node2", controller="ci-runner-7", pid=4242, start=1, boot="x")
+    host = lab.node("node2")
+    try:
+        before = node_snapshots("node2")
+        assert host.run("systemctl start etcd-ops-backup.service").rc != 0
+        journal = host.check_output("journalctl -u etcd-ops-backup.service -n 5 -o cat")
+        assert ("No snapshot was taken: disaster_recovery.yml run by ops@ci-runner-7 (ansible-playbook pid 4242) "
+                f"since 2026-12-04T21:00:00Z holds the lock {LOCK}") in journal, journal
+        assert node_snapshots("node2") == before
+        lab.record_edge(4, "etcd-ops-backup.service", "the members' timer job while a run holds node2's lock",
+                        "skipped, the holder named in the journal", detail=journal.strip().splitlines()[-1][:300],
+                        issue=24)
+    finally:
+        host.check_output(f"rm -f {LOCK}")
+        host.run("systemctl reset-failed etcd-ops-backup.service")
+
+
 def test_the_timers_service_started_by_hand_writes_a_verified_snapshot():
     host = lab.node("node2")
     host.check_output("systemctl start etcd-ops-backup.service")
@@ -319,6 +339,63 @@ def test_the_members_retention_keeps_the_newest_and_nothing_else(store):
     assert host.run(f"ls {NODE_DIR}/{before[0]}.json {NODE_DIR}/{before[0]}.sha256").rc != 0
     assert host.file(f"{NODE_DIR}/etcd-cluster-latest.db").exists
     assert "1 removed" in host.check_output("journalctl -u etcd-ops-backup.service --no-pager -o cat | tail -n 3")
+
+
+LOCK = "/var/lib/etcd-ops/lock.json"
+
+
+def hold_lock(name, **holder):
+    """A lock on node `name` as another run, or a job, leaves it (holder fields as etcd_lock writes them)."""
+    holder = dict(dict(id="test/" + "/".join(str(v) for v in holder.values()), kind="run",
+                       operation="disaster_recovery.yml", user="ops", since="2026-12-04T21:00:00Z"), **holder)
+    lab.node(name).check_output(f"mkdir -p /var/lib/etcd-ops && echo '{json.dumps(holder)}' > {LOCK}")
+    return holder
+
+
+def test_one_run_at_a_time_a_live_run_s_lock_is_refused_a_gone_one_taken_over(store, tmp_path):
+    """Issue #24, edge 4. Before, nothing stopped two runs on one cluster from interleaving (a recovery during a
+    backup, two replaces). Each run now takes every member's lock before it reads them; another live run's lock
+    stops it before any change, naming the holder; the lock of a run killed on this controller (its ansible-playbook
+    process is gone) is taken over, as after the fault suite's kills."""
+    sleeper = subprocess.Popen(["sleep", "300"])  # stands for a live ansible-playbook of this controller
+    try:
+        start = int(Path(f"/proc/{sleeper.pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        controller, boot = socket.gethostname(), Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        for holder, who in (
+                (dict(controller="ci-runner-7", pid=4242, start=1, boot="x"),
+                 "disaster_recovery.yml run by ops@ci-runner-7 (ansible-playbook pid 4242) since 2026-12-04T21:00:00Z"),
+                (dict(controller=controller, pid=sleeper.pid, start=start, boot=boot),
+                 f"disaster_recovery.yml run by ops@{controller} (ansible-playbook pid {sleeper.pid})")):
+            held = hold_lock("node2", **holder)
+            before, snaps = {n: lab.fingerprint(n) for n in lab.NODES}, snapshots(store)
+            report = tmp_path / "report.json"
+            proc = backup(store, "-e", f"etcd_report_file={report}")
+            out = lab.flat(proc.stdout)
+            assert proc.returncode != 0, out[-3000:]
+            assert f"node2: {who}" in out and f"holds the lock {LOCK}: one run at a time on a cluster" in out, \
+                out[-3000:]
+            assert "Nothing was changed. Fix: wait until it ends." in out
+            assert {n: lab.fingerprint(n) for n in lab.NODES} == before and snapshots(store) == snaps
+            assert json.loads(lab.node("node2").check_output(f"cat {LOCK}")) == held  # theirs, untouched
+            for name in ("node1", "node3"):  # this run's own locks were given back
+                assert lab.node(name).run(f"test -e {LOCK}").rc != 0, name
+            lab.report_of(report, proc, "backup.yml", f"a live run's lock on node2 ({holder['controller']})",
+                          "refused", "holds the lock", changes=[])
+            lab.record_refusal("backup.yml", proc, f"another live run holds the lock ({holder['controller']})")
+            lab.record_edge(4, "backup.yml", f"node2 locked by a live run of {holder['controller']}",
+                            "refused before any change; the holder named", proc, issue=24)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    # the same holder, its process gone now: a run killed on this controller
+    hold_lock("node2", controller=controller, pid=sleeper.pid, start=start, boot=boot)
+    proc = backup(store)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    for name in lab.NODES:
+        assert lab.node(name).run(f"test -e {LOCK}").rc != 0, name
+    lab.record_edge(4, "backup.yml", "node2 locked by a run of this controller whose process is gone (killed)",
+                    "taken over; the backup ran; every lock given back", proc,
+                    detail="exit 0; no lock file left on any member", issue=24)
 
 
 def test_the_job_on_a_stopped_member_fails_loudly_and_writes_nothing():
