@@ -206,7 +206,8 @@ def test_forcing_a_healthy_member_out_while_another_is_down_is_refused():
         out = lab.flat(proc.stdout)
         assert proc.returncode != 0
         assert "Replacing node1 needs the other voting members to keep quorum without it, but only 1 of 2 are healthy" \
-            " (2 needed). Nothing was changed." in out
+            " (2 needed; down: node3). Nothing was changed. Fix: bring the down members back first or replace it " \
+            "first (replace_member.yml -e node=node3)" in out
         unchanged(before, proc)
         assert state()[1] == before[1]
         lab.record_refusal("replace_member.yml", proc, "forcing a healthy member out while another is down "
