@@ -157,3 +157,21 @@ def refusal(host, holder, path=LOCK_PATH):
         fix = "wait until the job ends (journalctl -u etcd-ops-backup), then run this again"
     return ("%s: %s holds the lock %s: one run at a time on a cluster, so that two never interleave. Nothing was "
             "changed. Fix: %s." % (host, describe(holder), path, fix))
+
+
+def lock_refusals(seen):
+    """Why a run must stop after taking the locks: each member whose lock another run holds (etcd_lock's
+    `refusal`), and each where the lock could not be taken though the module ran there (an unsafe lock dir). An
+    unreachable member, or one where become failed (the module never ran), is left to the preflight's read, which
+    names it with its fix. seen: {host: the etcd_lock task's result}."""
+    out = []
+    for host, result in seen.items():
+        result = result or {}
+        if result.get("unreachable") or result.get("skipped"):
+            continue
+        if result.get("refusal"):
+            out.append(result["refusal"])
+        elif result.get("failed") and any(key in result for key in ("invocation", "module_stderr", "module_stdout")):
+            out.append("%s: the lock could not be taken: %s Nothing was changed." % (
+                host, " ".join(str(result.get("msg") or "failed").split())))
+    return out

@@ -111,3 +111,17 @@ def test_the_job_skips_while_a_run_holds_the_lock_and_gives_back_its_own(tmp_pat
     lock.release(path, theirs["id"])
     assert store.locked_job({"lock": path}) == {"ok": 1} and not os.path.exists(path)
     assert store.locked_job({}) == {"ok": 1}  # no lock set: none taken
+
+
+def test_which_lock_results_stop_the_run():
+    seen = {
+        "node1": dict(changed=False, taken=True),
+        "node2": dict(taken=False, refusal="node2: ... holds the lock"),
+        "node3": dict(unreachable=True, msg="ssh: connect to host"),
+        "node4": dict(failed=True, msg="Missing sudo password"),  # become failed: the read names it
+        "node5": dict(failed=True, msg="The work dir /var/lib/etcd-ops is not safe", invocation={}),
+        "node6": dict(skipped=True),
+    }
+    assert lock.lock_refusals(seen) == [
+        "node2: ... holds the lock",
+        "node5: the lock could not be taken: The work dir /var/lib/etcd-ops is not safe Nothing was changed."]
