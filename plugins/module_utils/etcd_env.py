@@ -212,8 +212,8 @@ def env_file_warnings(text, systemd_version=None, path="the env file"):
                 % (path, item["first"], name, name, name[len("export"):].strip()))
         else:
             warnings.append("%s line %d: systemd ignores '%s=...': '%s' is no variable name (letters, digits and _, "
-                            "not starting with a digit). Fix: rename or remove the line." % (path, item["first"], name,
-                                                                                                 name))
+                            "not starting with a digit). Fix: rename or remove the line."
+                            % (path, item["first"], name, name))
     systemd = {}
     for item in found:
         if item["valid"]:

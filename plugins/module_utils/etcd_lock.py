@@ -57,8 +57,8 @@ def describe(holder):
     if not isinstance(holder, dict) or not holder.get("id"):
         return "an unreadable lock file"
     if holder.get("kind") == "job":
-        return "the scheduled backup job on %s (pid %s) since %s" % (holder.get("host"), holder.get("pid"),
-                                                                    holder.get("since"))
+        return "the scheduled backup job on %s (pid %s) since %s" % (
+            holder.get("host"), holder.get("pid"), holder.get("since"))
     return "%s run by %s@%s (ansible-playbook pid %s) since %s" % (
         holder.get("operation") or "a run", holder.get("user"), holder.get("controller"), holder.get("pid"),
         holder.get("since"))
@@ -81,8 +81,8 @@ def stale_here(holder, host):
     gone), or ''. A run's process lives on its controller: see stale_for_controller."""
     if holder == {}:
         return "the lock file cannot be read"
-    if holder.get("kind") == "job" and holder.get("host") == host and not alive(holder.get("pid"),
-                                                                               holder.get("start")):
+    job_here = holder.get("kind") == "job" and holder.get("host") == host
+    if job_here and not alive(holder.get("pid"), holder.get("start")):
         return "its process is gone"
     return ""
 

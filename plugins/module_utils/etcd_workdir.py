@@ -93,5 +93,5 @@ def refusal(path, why, nothing="Nothing was written there."):
     return ("The work dir %s is not safe to hold a snapshot: %s. A snapshot holds every key of the cluster, and "
             "a recovery restores the file it finds there: another user must be able neither to read it nor to "
             "swap it. %s Fix: remove or move what is there (it is not root's, or others can change it), or set a "
-            "dir under a path only root can write, such as the default under /var/lib/etcd-ops." % (path, why,
-                                                                                                   nothing))
+            "dir under a path only root can write, such as the default under /var/lib/etcd-ops."
+            % (path, why, nothing))

@@ -18,6 +18,8 @@ description:
     live run, or of another controller's run, is not taken; RV(refusal) says who holds it and the fix.
   - It never fails for a held lock; the caller stops on RV(taken).
   - The lock's directory must be a safe work dir (root's, reached through no directory another user can write to).
+author:
+  - etcd_ops maintainers (@etcd-ops)
 extends_documentation_fragment:
   - etcd_ops.etcd.attributes
 attributes:

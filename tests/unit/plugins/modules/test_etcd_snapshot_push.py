@@ -271,8 +271,8 @@ def test_dir_mode_creates_the_missing_dest_directory(fake_etcd, run_module, reco
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="another owner needs chown: run as root (CI does)")
 @pytest.mark.parametrize("with_src", [False, True])
-def test_a_work_dir_another_user_made_is_refused_and_nothing_is_written(fake_etcd, run_module, recorded, version,
-                                                                         dirs, with_src):
+def test_a_work_dir_another_user_made_is_refused_and_nothing_is_written(
+        fake_etcd, run_module, recorded, version, dirs, with_src):
     """Issue #24, edge 6: a dest dir another user made (as one could under /var/tmp) is neither trusted for a copy
     found there nor written to; the uploaded copy is removed."""
     remote, target = dirs
