@@ -140,8 +140,9 @@ if wants molecule; then
   # (playbook runs, the members' Python), two keep them full. Lab 90 is the README's (172.29.90.0/24,
   # etcd-ops-lab-node1...); lab 91 has its own network, containers and inventories (ETCD_LAB_NET, ETCD_LAB_PREFIX,
   # ETCD_LAB_ROOT: tests/lab/pylib/lab.py). The two lists take about as long each.
-  lab90=(disaster_recovery:trixie backup:trixie default:trixie disaster_recovery_5:bookworm tls:trixie)
-  lab91=(disaster_recovery:bookworm replace_member:trixie default:bookworm disaster_recovery_5:trixie runbook:trixie)
+  lab90=(disaster_recovery:trixie backup:trixie tls:trixie disaster_recovery_5:bookworm)
+  lab91=(disaster_recovery:bookworm replace_member:trixie default:bookworm default:trixie disaster_recovery_5:trixie
+         runbook:trixie)
   if wants full; then
     # s3 stays in lab 90: its S3 server listens on the controller's loopback
     lab90+=(modules:bookworm s3:trixie backup:bookworm deploy_refusals:bookworm)

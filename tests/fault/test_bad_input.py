@@ -76,14 +76,15 @@ def disaster(snapshot_keys):
 
 
 def test_recovery_onto_a_full_disk_is_refused(store, disaster):
-    faults.sh("node2", "mount -t tmpfs -o size=16k tmpfs /var/tmp")
+    # the work dirs' parent (the snapshot copy's, and the lock's), root's as etcd_workdir wants it
+    faults.sh("node2", "mkdir -p /var/lib/etcd-ops && mount -t tmpfs -o size=16k,mode=0755 tmpfs /var/lib/etcd-ops")
     try:
         before = fingerprints()
         proc = lab.playbook("disaster_recovery", lab.INVENTORY, "-e", f"etcd_backup_dir={store}")
-        refused("disaster_recovery.yml", proc, before, "a full disk: node2's /var/tmp (the snapshot copy) a 16 KiB "
-                "tmpfs", "Not enough space on node2: /var/tmp has 16384 bytes free", "Nothing was changed.")
+        refused("disaster_recovery.yml", proc, before, "a full disk: node2's /var/lib/etcd-ops (the snapshot copy) a "
+                "16 KiB tmpfs", "Not enough space on node2: /var/lib/etcd-ops has", "Nothing was changed.")
     finally:
-        faults.sh("node2", "umount /var/tmp")
+        faults.sh("node2", "umount /var/lib/etcd-ops")
 
 
 def test_recovery_into_a_data_dir_that_is_a_mount_point_is_refused(store, disaster):
