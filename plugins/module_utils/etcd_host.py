@@ -1,7 +1,8 @@
 # Copyright: etcd_ops.etcd contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What a member's host shows besides etcd: its listening sockets (`ss -Htlnp`), parsed. Pure; the module
-etcd_node_info runs the command, and the filter ss_listeners parses output a task registered."""
+"""What a member's host shows besides etcd: its listening sockets (`ss -Htlnp`), parsed; whether a user may write a
+dir, from its mode and owners. Pure; the module etcd_node_info runs the command and reads the dirs, and the filter
+ss_listeners parses output a task registered."""
 
 from __future__ import annotations
 
@@ -36,3 +37,18 @@ def ss_listeners(output, ports=None):
             "pid": int(match.group("pid")) if match else 0,
         })
     return sockets
+
+
+def may_write(mode, owner_uid, owner_gid, uid, gids):
+    """Whether the user `uid` (in the groups `gids`) may make and remove entries in a dir of this mode and owners,
+    by its permission bits (ACLs are not read): root may, the owner by the owner's bits, a member of the group by
+    the group's, anyone else by the others'."""
+    if uid == 0:
+        return True
+    if uid == owner_uid:
+        bits = mode >> 6
+    elif owner_gid in gids:
+        bits = mode >> 3
+    else:
+        bits = mode
+    return bits & 0o3 == 0o3

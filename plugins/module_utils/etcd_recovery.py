@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import fix_hints
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_cluster import guess_client_url, members_outside
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import STAGING, matches
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import STAGING, matches, switched
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import snapshot_cluster
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_tls_files import cert_facts
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_workdir import refusal as workdir_refusal
@@ -41,19 +41,23 @@ def _member(m, snapshot, initial_cluster):
     unit = node.get("unit") or {}
     sha = snapshot.get("sha256", "")
     done = marks.get("done") or {}
+    wal_dir = m.get("wal_dir") or ""
     return dict(
         host=m["host"],
         healthy=bool(probe.get("healthy")),
         silent=unit.get("active_state") == "active" and not probe.get("status"),
         probe_error=(probe.get("error") or "").strip(),
         no_tool="is not installed" in (probe.get("error") or "") and not probe.get("ran", True),
-        switched=matches(marks.get("data"), sha, initial_cluster),
-        earlier=[mark for mark in (marks.get("data"), marks.get("staging")) if matches(mark, sha, initial_cluster)],
+        # with a separate WAL dir, only when both dirs were switched
+        switched=switched(marks, sha, initial_cluster, wal_dir),
+        earlier=[mark for mark in (marks.get(k) for k in ("data", "staging", "wal", "wal_staging"))
+                 if matches(mark, sha, initial_cluster)],
         retired=matches(done, sha, initial_cluster) and done.get("cluster_token", "") == m.get("token", ""),
         retired_bump=int(done.get("bump_revision") or 0),
         unit_loaded=unit.get("load_state") == "loaded",
         unit_user=unit.get("user") or "",
         data=node.get("data") or {},
+        wal=dict(node.get("wal") or {}, dir=wal_dir),
         space=node.get("space") or [],
         kept=list(node.get("kept") or []),
         work_dirs={path: why for path, why in (node.get("work_dirs") or {}).items() if why},
@@ -91,16 +95,22 @@ def _bump(members, state, earlier, settings):
 
 def _shortfalls(m, size):
     """[(mount, free, need)] where the member lacks room: the snapshot's copy (under the node dir) and, unless an
-    earlier run restored it already, the restore (beside the data dir); both on one filesystem when they share it."""
+    earlier run restored it already, the restore: its db beside the data dir and its first WAL file beside the WAL
+    dir (the data dir without a separate one); what shares a filesystem is added up."""
     if len(m["space"]) < 2:
         return []
-    beside, copy_dir = m["space"][0], m["space"][1]
-    restore_need = 0 if m["switched"] else int(size * 1.1 + WAL_SIZE)
-    if beside["mount"] == copy_dir["mount"]:
-        checks = [(beside, restore_need + size)]
+    restore_db, restore_wal = (0, 0) if m["switched"] else (int(size * 1.1), WAL_SIZE)
+    checks = [(m["space"][0], restore_db), (m["space"][1], size)]
+    wal_space = m["wal"].get("space") or {}
+    if m["wal"]["dir"] and wal_space.get("mount"):
+        checks.append((wal_space, restore_wal))
     else:
-        checks = [(beside, restore_need), (copy_dir, size)]
-    return [(fs["mount"], int(fs["free"]), need) for fs, need in checks if int(fs["free"]) < need]
+        checks[0] = (m["space"][0], restore_db + restore_wal)
+    need, free = {}, {}
+    for fs, bytes_needed in checks:
+        need[fs["mount"]] = need.get(fs["mount"], 0) + bytes_needed
+        free[fs["mount"]] = int(fs["free"])
+    return [(mount, free[mount], need[mount]) for mount in need if free[mount] < need[mount]]
 
 
 def _owner(m, service_user):
@@ -113,11 +123,15 @@ def _owner(m, service_user):
 def _plan_text(m, src, owner):
     if m["switched"]:
         return "restored by an earlier run of this recovery: start it"
-    data_dir = src["data_dir"]
+    data_dir, wal_dir = src["data_dir"], m["wal"]["dir"]
     if m["data"].get("initialised"):
         moves = "move %s aside to %s.<UTC time>" % (data_dir, data_dir)
     else:
         moves = "%s holds no data, nothing to move aside" % data_dir
+    if wal_dir and m["wal"].get("exists"):
+        moves += ", and the WAL dir %s to %s.<UTC time>" % (wal_dir, wal_dir)
+    elif wal_dir:
+        moves += "; the WAL dir %s is made" % wal_dir
     return "member %s %s, owned by %s; %s" % (src["name"], ",".join(src["peer_urls"]), owner, moves)
 
 
@@ -182,6 +196,15 @@ def _refusals(members, sources, state, snapshot, settings):
                 "changed. Fix: with etcd stopped, move the member dir one level down (e.g. %s/data) and set "
                 "ETCD_DATA_DIR to it in %s, or mount the disk one level up." % (
                     m["host"], data_dir, data_dir, STAGING, data_dir, env_file))
+        wal_dir = m["wal"]["dir"]
+        if wal_dir and m["wal"].get("mountpoint") and not m["switched"]:
+            out.append(
+                "%s: the WAL dir %s (ETCD_WAL_DIR) is a mount point. A recovery restores the WAL beside it (%s%s) and "
+                "renames that into place, and moves the old WAL dir aside: a mount point can be neither replaced nor "
+                "moved. Nothing was changed. Fix: with etcd stopped, move the WAL files one level down (install -d -o "
+                "%s -g %s -m 0700 %s/wal && mv %s/*.wal %s/wal/) and set ETCD_WAL_DIR=%s/wal in %s, or mount the disk "
+                "one level up." % (m["host"], wal_dir, wal_dir, STAGING, m["wal"].get("owner") or "etcd",
+                                   m["wal"].get("group") or "etcd", wal_dir, wal_dir, wal_dir, wal_dir, env_file))
     for m in members:
         for path, why in sorted(m["work_dirs"].items()):
             out.append("%s: %s" % (m["host"], workdir_refusal(path, why, "Nothing was changed on any member.")))
@@ -190,10 +213,11 @@ def _refusals(members, sources, state, snapshot, settings):
         short = _shortfalls(m, size)
         if short:
             out.append(
-                "Not enough space on %s: %s (the snapshot is %d bytes; a restore takes about that plus a 64 MiB WAL "
-                "file, and the copy on the node as much again). Nothing was changed. Fix: free space there, or set "
-                "etcd_recovery_node_dir to a disk with room for the copy." % (
-                    m["host"], "; ".join("%s has %d bytes free, %d needed" % s for s in short), size))
+                "Not enough space on %s: %s (the snapshot is %d bytes; a restore takes about that beside the data dir, "
+                "a 64 MiB WAL file beside the %s dir, and the copy on the node as much again). Nothing was changed. "
+                "Fix: free space there, or set etcd_recovery_node_dir to a disk with room for the copy." % (
+                    m["host"], "; ".join("%s has %d bytes free, %d needed" % s for s in short), size,
+                    "WAL" if m["wal"]["dir"] else "data"))
     return out
 
 

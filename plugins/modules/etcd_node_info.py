@@ -20,6 +20,9 @@ description:
   - The data dir (the env file's C(ETCD_DATA_DIR), else O(data_dir)), whether it exists, holds an initialised
     member dir, and is a mount point; the free space under it and under each of O(space_paths); the dirs an
     earlier recovery moved aside (C(<data dir>.<UTC time>)).
+  - A separate WAL dir (the env file's C(ETCD_WAL_DIR)) as the data dir, and whether the user the unit runs etcd as
+    may write its parent (etcd makes a new member's WAL dir beside it, as C(<WAL dir>.tmp), and renames it into
+    place).
   - The marks that M(etcd_ops.etcd.etcd_restore) left in what it restored (in place, staged and retired).
   - The peer certificate the env file names, as text, and the certificates of O(certificates).
   - With O(ports), the TCP sockets listening on those ports and the process that holds each (C(ss -Htlnp)).
@@ -179,6 +182,24 @@ data:
     mountpoint: {description: "It is a mount point.", type: bool}
     owner: {description: "Its owner's user name ('' when it does not exist or the uid has no name).", type: str}
     group: {description: "Its group's name ('' as for owner).", type: str}
+wal:
+  description: A separate WAL dir on disk (all false and empty when the env file names none).
+  returned: always
+  type: dict
+  contains:
+    dir: {description: "The WAL dir ('' for none).", type: str}
+    exists: {description: "It exists.", type: bool}
+    holds_wal: {description: "It holds WAL files (C(*.wal)).", type: bool}
+    mountpoint: {description: "It is a mount point.", type: bool}
+    owner: {description: "Its owner's user name.", type: str}
+    group: {description: "Its group's name.", type: str}
+    parent_writable:
+      description: The user of the unit (root when it names none; C(etcd) when no unit is loaded) may write its parent.
+      type: bool
+    parent: {description: "Its parent, as C(owner:group mode) (e.g. C(root:root 0755)).", type: str}
+    space:
+      description: The free space beside it (as RV(space)'s items; {} without a WAL dir).
+      type: dict
 conn:
   description:
     - The TLS files the probe used, and the modules should use on this member, as O(ca_cert), O(client_cert) and
@@ -207,6 +228,8 @@ marks:
     data: {description: "In the data dir: the restore that was switched into place.", type: dict}
     staging: {description: "In the staging dir: a restore that was staged, not switched.", type: dict}
     done: {description: "The retired mark of a verified recovery.", type: dict}
+    wal: {description: "In a separate WAL dir: the restore switched into place (null without one).", type: dict}
+    wal_staging: {description: "In the WAL dir's staging dir (null without one).", type: dict}
 peer_cert:
   description:
     - The env file's C(ETCD_PEER_CERT_FILE) as read on the member (a certificate is no secret), for the controller to
@@ -244,7 +267,7 @@ login_user:
   returned: always
   type: str
 kept:
-  description: The old data dirs an earlier recovery moved aside (C(<data dir>.2*)), sorted.
+  description: The old data (and WAL) dirs an earlier recovery moved aside (C(<data dir>.2*), C(<WAL dir>.2*)), sorted.
   returned: always
   type: list
   elements: str
@@ -276,7 +299,7 @@ from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_env import (
     env_file_warnings,
     parse_env_file,
 )
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_host import ss_listeners
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_host import may_write, ss_listeners
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import marks
 
 # the env file's TLS files, for the options left unset
@@ -416,6 +439,40 @@ def free_space(path):
     return dict(path=path, mount=mount_of(where), free=fs.f_bavail * fs.f_frsize)
 
 
+def unit_user_ids(unit):
+    """(uid, gids) of the user the unit runs etcd as: its User= (none: root); `etcd` when no unit is loaded (the
+    user deploy makes it run as); None when that user does not exist."""
+    name = (unit.get("user") or "root") if unit.get("load_state") == "loaded" else "etcd"
+    try:
+        user = pwd.getpwnam(name)
+    except KeyError:
+        return None
+    gids = {user.pw_gid} | {g.gr_gid for g in grp.getgrall() if name in g.gr_mem}
+    return user.pw_uid, gids
+
+
+def wal_state(wal_dir, unit):
+    """A separate WAL dir on disk, as data is for the data dir, and whether the unit's user may write its parent."""
+    if not wal_dir:
+        return dict(dir="", exists=False, holds_wal=False, mountpoint=False, owner="", group="",
+                    parent_writable=False, parent="", space={})
+    owner, group = owner_of(wal_dir)
+    parent = os.path.dirname(wal_dir)
+    ids = unit_user_ids(unit)
+    try:
+        st = os.stat(parent)
+    except OSError:
+        st = None
+    described = ""
+    if st is not None:
+        p_owner, p_group = owner_of(parent)
+        described = "%s:%s %04o" % (p_owner or st.st_uid, p_group or st.st_gid, stat.S_IMODE(st.st_mode))
+    return dict(dir=wal_dir, exists=os.path.isdir(wal_dir), mountpoint=os.path.ismount(wal_dir), owner=owner,
+                holds_wal=bool(glob.glob(os.path.join(glob.escape(wal_dir), "*.wal"))), group=group,
+                parent_writable=bool(st and ids and may_write(stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, *ids)),
+                parent=described, space=free_space(parent))
+
+
 def probe(client, endpoint):
     """The member's own health and status; a probe that cannot run says why instead of failing."""
     try:
@@ -448,8 +505,10 @@ def observe(module, client, p, exists, text, mode, env):
     result["work_dirs"] = {path: work_dir_problem(path) for path in p["work_dirs"]}
     result["listeners"] = listeners(module, p["ports"])
     result["login_user"] = login_user()
-    result["marks"] = marks(data_dir)
-    result["kept"] = sorted(path for path in glob.glob(glob.escape(data_dir) + ".2*") if os.path.isdir(path))
+    result["wal"] = wal_state(result["wal_dir"], result["unit"])
+    result["marks"] = marks(data_dir, result["wal_dir"])
+    result["kept"] = sorted(path for base in filter(None, (data_dir, result["wal_dir"]))
+                            for path in glob.glob(glob.escape(base) + ".2*") if os.path.isdir(path))
     if p["probe"]:
         result["probe"], result["versions"] = probe(client, endpoint)
     else:

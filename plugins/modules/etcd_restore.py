@@ -19,9 +19,13 @@ description:
     of them is switched.
   - A marker in the restored dir (the snapshot's sha256, the member's name, peer URLs, the initial cluster
     and token) makes a second run with the same inputs report unchanged without touching the dir.
+  - With O(wal_dir), the WAL is restored into C(<wal_dir>.etcd-ops-staging), marked at its top
+    (C(.etcd-ops-restore.json)), and switched before the data dir. Each dir's marker says whether its restore is in
+    place, so a run killed between the two renames switches only the dir that is left; a dir whose staging was lost
+    is restored afresh, and then both are switched, so that they come from one restore.
   - Stop etcd on the member before O(state=present); the module does not manage the service.
   - With O(state=retired), once the recovered cluster is verified, it retires the marker (renames it to
-    C(member/.etcd-ops-restore.done.json)), so that a later run finds the recovery done, and a new disaster is
+    C(member/.etcd-ops-restore.done.json); the WAL dir's marker is removed), so that a later run finds the recovery done, and a new disaster is
     restored afresh; with O(remove_snapshot) it first removes the snapshot copy and its sidecar.
 extends_documentation_fragment:
   - etcd_ops.etcd.connection
@@ -36,7 +40,9 @@ options:
     type: path
     required: true
   wal_dir:
-    description: A separate WAL dir (C(ETCD_WAL_DIR)), staged and switched the same way; start etcd with the same value.
+    description:
+      - A separate WAL dir (C(ETCD_WAL_DIR)), staged and switched the same way; start etcd with the same value.
+      - With O(state=retired), its marker is removed (the data dir's retired marker is the record).
     type: path
   name:
     description:
@@ -179,7 +185,14 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_snapshot_file as snapfile
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError, etcd_argument_spec
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import DONE, MARKER, STAGING, read_marker
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import (
+    DONE,
+    MARKER,
+    WAL_MARKER,
+    read_marker,
+    restore_dirs,
+    switch,
+)
 
 RESTORE_OPTIONS = ("name", "peer_urls", "initial_cluster", "cluster_token")
 
@@ -201,22 +214,26 @@ def owner_ids(owner, group):
     return user.pw_uid, gid
 
 
-def stage(client, p, marker, uid, gid, staging, wal_staging):
-    """Restore into the staging dir(s); on failure leave none behind."""
-    for path in filter(None, (staging, wal_staging)):
+def stage(client, p, marker, uid, gid, dirs):
+    """Restore into the staging dir(s); on failure leave none behind. The marks are written last, the WAL dir's
+    before the data dir's: a staging dir with a mark is complete, and owned by the user etcd runs as."""
+    stagings = [staging for target, staging, name in dirs]
+    for path in stagings:
         if os.path.lexists(path):  # an earlier, unfinished staging of ours
             shutil.rmtree(path)
     try:
-        client.snapshot_restore(p["snapshot"], staging, p["name"], p["initial_cluster"], p["peer_urls"],
-                                p["cluster_token"], wal_dir=wal_staging, skip_hash_check=p["skip_hash_check"],
-                                bump_revision=p["bump_revision"])
-        with open(os.path.join(staging, MARKER), "w") as handle:
-            json.dump(marker, handle, sort_keys=True)
-        for path in filter(None, (staging, wal_staging)):
+        client.snapshot_restore(p["snapshot"], stagings[0], p["name"], p["initial_cluster"], p["peer_urls"],
+                                p["cluster_token"], wal_dir=stagings[1] if len(stagings) > 1 else None,
+                                skip_hash_check=p["skip_hash_check"], bump_revision=p["bump_revision"])
+        for path in stagings:
             os.chmod(path, 0o700)
             chown_tree(path, uid, gid)
+        for target, staging, name in reversed(dirs):
+            with open(os.path.join(staging, name), "w") as handle:
+                json.dump(marker, handle, sort_keys=True)
+            os.chown(os.path.join(staging, name), uid, gid)
     except BaseException:
-        for path in filter(None, (staging, wal_staging)):
+        for path in stagings:
             shutil.rmtree(path, ignore_errors=True)
         raise
 
@@ -228,11 +245,14 @@ def retire(module, client, p, result):
         result["removed"] = [path for path in (p["snapshot"], snapfile.sidecar_path(p["snapshot"]))
                              if os.path.lexists(path)]
     marker = os.path.join(result["data_dir"], MARKER)
+    wal_marker = os.path.join(p["wal_dir"], WAL_MARKER) if p["wal_dir"] else ""
     result["retired"] = os.path.isfile(marker)
     if not module.check_mode:
         try:
             for path in result["removed"]:
                 os.remove(path)
+            if wal_marker and os.path.isfile(wal_marker):  # the WAL dir's mark goes first: the data dir's is the record
+                os.remove(wal_marker)
             if result["retired"]:
                 os.replace(marker, os.path.join(result["data_dir"], DONE))
         except OSError as exc:
@@ -263,9 +283,8 @@ def main():
     )
     p = module.params
     client = EtcdClient(module)
-    data_dir = p["data_dir"].rstrip("/")
-    staging = data_dir + STAGING
-    wal_staging = p["wal_dir"].rstrip("/") + STAGING if p["wal_dir"] else None
+    dirs = restore_dirs(p["data_dir"], p["wal_dir"] or "")
+    data_dir, staging = dirs[0][0], dirs[0][1]
     result = dict(data_dir=data_dir, staging_dir=staging, moved_aside="", restored=False, switched=False,
                   retired=False, removed=[])
     if p["state"] == "retired":
@@ -282,28 +301,25 @@ def main():
                       initial_cluster=p["initial_cluster"], cluster_token=p["cluster_token"],
                       bump_revision=p["bump_revision"])
         result["marker"] = marker
-        if read_marker(data_dir) == marker:
+        placed = [read_marker(target, name) == marker for target, staging_dir, name in dirs]
+        if all(placed):
             module.exit_json(changed=False, commands=client.commands, **result)
         uid, gid = owner_ids(p["owner"], p["group"])
-        if read_marker(staging) != marker:
+        # staged: every dir not in place has its staging dir marked (a WAL dir switched by a run killed before its
+        # data dir was, say); otherwise restore afresh, and switch every dir, so that all come from one restore
+        fresh = not all(done or read_marker(staging_dir, name) == marker
+                        for done, (target, staging_dir, name) in zip(placed, dirs))
+        if fresh:
             result["restored"] = True
             result["tool"] = client.snapshot_tool()
             if not module.check_mode:
-                stage(client, p, marker, uid, gid, staging, wal_staging)
+                stage(client, p, marker, uid, gid, dirs)
         if p["state"] == "present":
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-            pairs = [(data_dir, staging)] + ([(p["wal_dir"].rstrip("/"), wal_staging)] if wal_staging else [])
-            aside = []
-            for target, source in pairs:
-                if os.path.lexists(target):
-                    moved = "%s.%s" % (target, stamp)
-                    if os.path.lexists(moved):
-                        raise EtcdError("%s exists already." % moved, hint="Run again in a second.")
-                    aside.append(moved)
-                    if not module.check_mode:
-                        os.rename(target, moved)
-                if not module.check_mode:
-                    os.rename(source, target)
+            try:
+                aside = switch(dirs, marker, stamp, fresh=fresh, check_mode=module.check_mode)
+            except FileExistsError as exc:
+                raise EtcdError("%s." % exc, hint="Run again in a second.") from exc
             result.update(moved_aside=",".join(aside), switched=True)
     except EtcdError as exc:
         module.fail_json(commands=client.commands, **dict(result, **exc.result()))

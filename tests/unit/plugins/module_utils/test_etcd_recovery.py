@@ -28,16 +28,25 @@ GB = 1024 ** 3
 
 def node(active="inactive", healthy=False, quorate=False, status=None, error="connection refused", ran=True,
          data=None, staging=None, done=None, mountpoint=False, initialised=True, free=(GB, GB),
-         mounts=("/", "/"), user="etcd", loaded="loaded", kept=(), work_dirs=None):
-    """What etcd_node_info returns for one member (the parts the plan reads)."""
+         mounts=("/", "/"), user="etcd", loaded="loaded", kept=(), work_dirs=None, wal=None, wal_mark=None,
+         wal_staging=None):
+    """What etcd_node_info returns for one member (the parts the plan reads); `wal` a separate WAL dir's read
+    (WAL_DIR's, with these keys changed)."""
+    wal_read = dict(WAL_DIR, **wal) if wal is not None else dict(dir="", exists=False, mountpoint=False, space={})
     return dict(
+        wal_dir=wal_read["dir"], wal=wal_read,
         unit=dict(load_state=loaded, active_state=active, user=user),
         probe=dict(ran=ran, healthy=healthy, quorate=quorate, alarms=[], status=status or {}, error=error),
         data=dict(exists=True, initialised=initialised, mountpoint=mountpoint),
         space=[dict(path="/data", mount=mounts[0], free=free[0]),
                dict(path="/var/lib/etcd-ops/recovery", mount=mounts[1], free=free[1])],
-        marks=dict(data=data, staging=staging, done=done),
+        marks=dict(data=data, staging=staging, done=done, wal=wal_mark, wal_staging=wal_staging),
         kept=list(kept), work_dirs=work_dirs or {"/var/lib/etcd-ops/recovery": ""})
+
+
+# a separate WAL dir (issue #24, edge 2), on the data dir's filesystem
+WAL_DIR = dict(dir="/data/etcd.wal", exists=True, holds_wal=True, mountpoint=False, owner="etcd", group="etcd",
+               parent_writable=False, parent="root:root 0755", space=dict(path="/data", mount="/", free=GB))
 
 
 def mark(sha=SHA, cluster=CLUSTER, token="etcd-cluster-20261201T000000Z", bump=1000000000):
@@ -47,7 +56,8 @@ def mark(sha=SHA, cluster=CLUSTER, token="etcd-cluster-20261201T000000Z", bump=1
 
 def members(*nodes, token="etcd-cluster"):
     return [dict(host="node%d" % i, name="node%d" % i, peer_urls=["http://10.0.0.%d:2380" % i],
-                 data_dir="/data/etcd.data", endpoint="http://10.0.0.%d:2379" % i, token=token, node=n)
+                 data_dir="/data/etcd.data", wal_dir=n.get("wal_dir", ""), endpoint="http://10.0.0.%d:2379" % i,
+                 token=token, node=n)
             for i, n in enumerate(nodes, 1)]
 
 
@@ -99,6 +109,17 @@ STATE_CASES = [
      dict(state="recover", token="etcd-cluster-20261204T010000Z", bump=1000000000)),
     ("a retired mark of an older token is a new disaster", [node(done=mark(token="old-token"))] * 3, {},
      dict(state="recover", resumed=False)),
+    # issue #24, edge 2: a separate WAL dir
+    ("every member switched both dirs and the cluster came up: complete",
+     [node(data=mark(), wal={}, wal_mark=mark(), active="active", healthy=True, quorate=True, status=LEADER,
+           error="")] * 3, {},
+     dict(state="complete", resumed=True)),
+    ("data dirs switched without their WAL dirs (etcd fails on the old WAL): resumed, not 'complete'",
+     [node(data=mark(), wal={}, active="activating")] * 3, {},
+     dict(state="recover", resumed=True, token="etcd-cluster-20261201T000000Z")),
+    ("a WAL dir switched by a run killed before the data dir: resume with its token",
+     [node(wal={}, wal_mark=mark(token="t-wal", bump=9), staging=mark(token="t-wal", bump=9)), LOST, LOST],
+     dict(new_token=True), dict(state="recover", resumed=True, token="t-wal", bump=9)),
 ]
 
 
@@ -128,6 +149,18 @@ def test_each_member_s_part():
     assert parts["node3"]["owner"] == "root"  # a unit without User= runs etcd as root
     assert parts["node3"]["plan"] == "restored by an earlier run of this recovery: start it"
     assert parts["node3"]["kept"] == ["/d.2"]
+
+
+def test_each_member_s_part_with_a_wal_dir():
+    """Issue #24, edge 2: a member counts as switched only when both its dirs are; the plan names the WAL dir."""
+    result = plan([node(wal={}), node(data=mark(), wal={}), node(data=mark(), wal={}, wal_mark=mark())])
+    parts = result["members"]
+    assert parts["node1"]["plan"] == (
+        "member node1 http://10.0.0.1:2380, owned by etcd; move /data/etcd.data aside to /data/etcd.data.<UTC time>, "
+        "and the WAL dir /data/etcd.wal to /data/etcd.wal.<UTC time>")
+    assert [parts[h]["switched"] for h in ("node1", "node2", "node3")] == [False, False, True]
+    assert plan([node(wal=dict(exists=False))])["members"]["node1"]["plan"].endswith(
+        "; the WAL dir /data/etcd.wal is made")
 
 
 # (case, nodes, settings, the refusals' texts must hold these, in this order; [] for none)
@@ -160,8 +193,9 @@ REFUSAL_CASES = [
     ("a mount point an earlier run switched already", [node(mountpoint=True, data=mark()), LOST, LOST], {}, []),
     ("no room for the copy on its own filesystem", [LOST, node(free=(GB, 16384), mounts=("/", "/var/tmp")), LOST], {},
      ["Not enough space on node2: /var/tmp has 16384 bytes free, 10485760 needed (the snapshot is 10485760 bytes; a "
-      "restore takes about that plus a 64 MiB WAL file, and the copy on the node as much again). Nothing was changed. "
-      "Fix: free space there, or set etcd_recovery_node_dir to a disk with room for the copy."]),
+      "restore takes about that beside the data dir, a 64 MiB WAL file beside the data dir, and the copy on the node "
+      "as much again). Nothing was changed. Fix: free space there, or set etcd_recovery_node_dir to a disk with room "
+      "for the copy."]),
     ("no room for the restore and the copy on one filesystem", [node(free=(80 * 2 ** 20,) * 2), LOST, LOST], {},
      ["Not enough space on node1: / has 83886080 bytes free, %d needed" % (int(10485760 * 1.1) + WAL_SIZE + 10485760)]),
     ("no room for the restore beside the data dir", [node(free=(2 ** 20, GB), mounts=("/data", "/")), LOST, LOST], {},
@@ -178,6 +212,29 @@ REFUSAL_CASES = [
     ("a work dir that is a link, on a switched member too",
      [node(data=mark(), work_dirs={"/var/tmp/x": "/var/tmp/x is a symbolic link"}), LOST, LOST], {},
      ["node1: The work dir /var/tmp/x is not safe to hold a snapshot: /var/tmp/x is a symbolic link."]),
+    # issue #24, edge 2: a separate WAL dir
+    ("a WAL dir that is a mount point", [LOST, node(wal=dict(mountpoint=True)), LOST], {},
+     ["node2: the WAL dir /data/etcd.wal (ETCD_WAL_DIR) is a mount point. A recovery restores the WAL beside it "
+      "(/data/etcd.wal.etcd-ops-staging) and renames that into place, and moves the old WAL dir aside: a mount point "
+      "can be neither replaced nor moved. Nothing was changed. Fix: with etcd stopped, move the WAL files one level "
+      "down (install -d -o etcd -g etcd -m 0700 /data/etcd.wal/wal && mv /data/etcd.wal/*.wal /data/etcd.wal/wal/) "
+      "and set ETCD_WAL_DIR=/data/etcd.wal/wal in /data/etcd.env, or mount the disk one level up."]),
+    ("a WAL mount point whose data dir alone was switched", [node(wal=dict(mountpoint=True), data=mark()), LOST,
+                                                             LOST], {}, ["node1: the WAL dir /data/etcd.wal"]),
+    ("a WAL mount point an earlier run switched already (both dirs)",
+     [node(wal=dict(mountpoint=True), data=mark(), wal_mark=mark()), LOST, LOST], {}, []),
+    ("no room for the first WAL file on the WAL disk",
+     [LOST, node(wal=dict(space=dict(path="/wal", mount="/wal", free=2 ** 20))), LOST], {},
+     ["Not enough space on node2: /wal has 1048576 bytes free, %d needed (the snapshot is 10485760 bytes; a restore "
+      "takes about that beside the data dir, a 64 MiB WAL file beside the WAL dir" % WAL_SIZE]),
+    ("the WAL disk does not count the db", [node(free=(int(10485760 * 1.1), GB), mounts=("/data", "/"),
+                                                 wal=dict(space=dict(path="/wal", mount="/wal", free=WAL_SIZE))),
+                                            LOST, LOST], {}, []),
+    ("a WAL dir on the data disk: db and WAL added up",
+     [node(free=(int(10485760 * 1.1) + WAL_SIZE - 1, GB), mounts=("/data", "/"),
+           wal=dict(space=dict(path="/data", mount="/data", free=int(10485760 * 1.1) + WAL_SIZE - 1))), LOST, LOST],
+     {}, ["Not enough space on node1: /data has %d bytes free, %d needed" % (
+         int(10485760 * 1.1) + WAL_SIZE - 1, int(10485760 * 1.1) + WAL_SIZE)]),
     ("every refusal of a rebuild at once, in order",
      [node(active="active"), node(mountpoint=True), node(free=(1, 1))], {},
      ["etcd runs on node1", "node2: the data dir", "Not enough space on node3"]),

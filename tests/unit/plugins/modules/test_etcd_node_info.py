@@ -55,7 +55,7 @@ def test_a_healthy_member_with_marks_and_kept_dirs(tmp_path, fake_etcd, run_modu
     assert result["conn"] == dict(ca_cert="", client_cert="", client_key="")
     assert [s["path"] for s in result["space"]] == [str(tmp_path), str(tmp_path / "no" / "such")]
     assert all(s["free"] > 0 and s["mount"].startswith("/") for s in result["space"])
-    assert result["marks"] == dict(data=None, staging=None, done=mark)  # an unreadable mark is no mark
+    assert result["marks"] == dict(data=None, staging=None, done=mark, wal=None, wal_staging=None)  # unreadable: none
     assert result["kept"] == [str(tmp_path / "etcd.data.20261201T000000Z")]
     assert result["versions"]["etcdctl"] == version
     # the probe asked the env file's URL, without credentials, with a short timeout
@@ -244,3 +244,43 @@ def test_a_comment_ending_in_a_backslash_is_read_as_the_members_systemd_reads_it
     fake.on("--version", "systemd 257 (257.13-1~deb13u1)\n")
     result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "probe": False})
     assert result["env"]["ETCD_DATA_DIR"] == "/data/etcd.data" and result["env_warnings"] == []
+
+
+def test_a_separate_wal_dir_its_marks_its_kept_dirs_and_who_may_write_beside_it(tmp_path, fake_etcd, run_module,
+                                                                               recorded, version):
+    """Issue #24, edge 2: the WAL dir is read as the data dir is, and whether the unit's user (nobody here) may write
+    its parent, where etcd makes a new member's WAL dir."""
+    member(tmp_path)
+    parent = tmp_path / "wal-disk"
+    (parent / "wal").mkdir(parents=True)
+    (parent / "wal" / "0000000000000000-0000000000000000.wal").write_text("wal")
+    mark = dict(snapshot_sha256="a" * 64, initial_cluster="node1=http://172.29.90.11:2380")
+    (parent / "wal" / ".etcd-ops-restore.json").write_text(json.dumps(mark))
+    (parent / "wal.20261201T000000Z").mkdir()
+    with open(tmp_path / "etcd.env", "a") as handle:
+        handle.write(f"ETCD_WAL_DIR={parent}/wal/\n")
+    parent.chmod(0o755)
+    seen = {}
+    for owner in (0, 65534):  # root's, then nobody's
+        os.chown(parent, owner, 0)
+        fake = answer(fake_etcd(), recorded, version)
+        fake.on("show", "LoadState=loaded\nActiveState=active\nUser=nobody\n")
+        seen[owner] = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "command_timeout": 2})
+    result = seen[0]
+    assert result["wal_dir"] == str(parent / "wal")
+    wal = dict(result["wal"], space={})
+    assert wal == dict(dir=str(parent / "wal"), exists=True, holds_wal=True, mountpoint=False, owner="root",
+                       group="root", parent_writable=False, parent="root:root 0755", space={})
+    assert result["wal"]["space"]["path"] == str(parent) and result["wal"]["space"]["free"] > 0
+    assert seen[65534]["wal"]["parent_writable"] and seen[65534]["wal"]["parent"] == "nobody:root 0755"
+    assert result["marks"]["wal"] == mark and result["marks"]["wal_staging"] is None
+    assert result["kept"] == [str(parent / "wal.20261201T000000Z")]
+
+
+def test_no_wal_dir(tmp_path, fake_etcd, run_module, recorded, version):
+    member(tmp_path)
+    answer(fake_etcd(), recorded, version)
+    result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "command_timeout": 2})
+    assert result["wal"] == dict(dir="", exists=False, holds_wal=False, mountpoint=False, owner="", group="",
+                                 parent_writable=False, parent="", space={})
+    assert result["marks"]["wal"] is None and result["marks"]["wal_staging"] is None

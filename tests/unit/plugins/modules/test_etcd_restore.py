@@ -4,6 +4,7 @@ import getpass
 import hashlib
 import json
 import os
+import shutil
 
 import pytest
 
@@ -23,7 +24,12 @@ def setup(fake_etcd, recorded, version, tmp_path):
         assert not os.path.exists(data_dir) or not os.listdir(data_dir)
         os.makedirs(os.path.join(data_dir, "member", "snap"))
         with open(os.path.join(data_dir, "member", "snap", "db"), "w") as handle:
-            handle.write("restored")
+            handle.write("restored %d" % len(restores))
+        wal_dir = next((a.split("=", 1)[1] for a in argv if a.startswith("--wal-dir=")), None)
+        if wal_dir:  # etcd writes a separate WAL dir's files at its top
+            os.makedirs(wal_dir)
+            with open(os.path.join(wal_dir, "0000000000000000-0000000000000000.wal"), "w") as handle:
+                handle.write("wal %d" % len(restores))
     fake = fake_etcd(("etcdctl", "etcdutl")).on("version", recorded(version, "version.txt"))
     fake.on("snapshot restore", "", do=restore)
     args = dict(snapshot=str(snap), data_dir=str(tmp_path / "data"), name="node1",
@@ -67,7 +73,7 @@ def test_old_data_dir_is_moved_aside_never_deleted(setup, run_module):
     aside = result["moved_aside"]
     assert result["changed"] and aside.startswith(f"{tmp}/data.") and aside.endswith("Z")
     assert open(os.path.join(aside, "member", "old")).read() == "old data"
-    assert (tmp / "data" / "member" / "snap" / "db").read_text() == "restored"
+    assert (tmp / "data" / "member" / "snap" / "db").read_text() == "restored 1"
 
 
 def test_a_failed_restore_leaves_no_staging_dir(setup, run_module):
@@ -129,3 +135,88 @@ def test_restore_options_are_required_to_stage(setup, run_module):
     fake, args, restores, tmp = setup
     result = run_module(etcd_restore, dict(snapshot=args["snapshot"], data_dir=args["data_dir"], state="staged"))
     assert result["failed"] and "name" in result["msg"] and "cluster_token" in result["msg"]
+
+
+WAL = "0000000000000000-0000000000000000.wal"
+
+
+@pytest.fixture
+def wal_setup(setup):
+    """A member with a separate WAL dir that holds the old cluster's WAL (issue #24, edge 2)."""
+    fake, args, restores, tmp = setup
+    (tmp / "wal").mkdir()
+    (tmp / "wal" / WAL).write_text("old wal")
+    (tmp / "data" / "member" / "snap").mkdir(parents=True)
+    return fake, dict(args, wal_dir=str(tmp / "wal")), restores, tmp
+
+
+def test_a_wal_dir_is_staged_marked_and_switched_with_the_data_dir(wal_setup, run_module):
+    fake, args, restores, tmp = wal_setup
+    staged = run_module(etcd_restore, dict(args, state="staged"))
+    assert staged["restored"] and f"--wal-dir={tmp}/wal.etcd-ops-staging" in restores[0]
+    mark = json.loads((tmp / "data.etcd-ops-staging" / "member" / ".etcd-ops-restore.json").read_text())
+    assert json.loads((tmp / "wal.etcd-ops-staging" / ".etcd-ops-restore.json").read_text()) == mark
+    assert oct((tmp / "wal.etcd-ops-staging").stat().st_mode & 0o777) == "0o700"
+    check = run_module(etcd_restore, args, check_mode=True)
+    assert check["switched"] and not check["restored"] and (tmp / "wal" / WAL).read_text() == "old wal"
+    switched = run_module(etcd_restore, args)
+    assert switched["moved_aside"] == check["moved_aside"]
+    data_aside, wal_aside = switched["moved_aside"].split(",")
+    assert data_aside.startswith(f"{tmp}/data.2") and wal_aside.startswith(f"{tmp}/wal.2")
+    assert open(os.path.join(wal_aside, WAL)).read() == "old wal"
+    assert (tmp / "wal" / WAL).read_text() == "wal 1" and (tmp / "data" / "member" / "snap" / "db").read_text() == "restored 1"
+    assert not run_module(etcd_restore, args)["changed"] and len(restores) == 1
+
+
+def test_a_run_killed_between_the_two_renames_switches_only_the_data_dir(wal_setup, run_module):
+    """The WAL dir is switched first: killed then, the WAL in place is the restored one (its mark says so) and the
+    data dir's staging is still marked: the next run renames the data dir alone, restoring nothing."""
+    fake, args, restores, tmp = wal_setup
+    run_module(etcd_restore, dict(args, state="staged"))
+    os.rename(tmp / "wal", tmp / "wal.20260101T000000Z")
+    os.rename(tmp / "wal.etcd-ops-staging", tmp / "wal")
+    result = run_module(etcd_restore, args)
+    assert result["switched"] and not result["restored"] and len(restores) == 1
+    assert result["moved_aside"].startswith(f"{tmp}/data.2") and "," not in result["moved_aside"]
+    assert (tmp / "wal" / WAL).read_text() == "wal 1" and (tmp / "wal.20260101T000000Z" / WAL).read_text() == "old wal"
+
+
+def test_a_data_dir_switched_without_its_wal_dir_gets_the_wal_dir_switched(wal_setup, run_module):
+    """What a run of 0.x left when the WAL dir could not be renamed after the data dir was (a mount point): the
+    data dir in place and marked, the old WAL in place. Its mark no longer means done: the staged WAL is switched."""
+    fake, args, restores, tmp = wal_setup
+    run_module(etcd_restore, dict(args, state="staged"))
+    os.rename(tmp / "data", tmp / "data.20260101T000000Z")
+    os.rename(tmp / "data.etcd-ops-staging", tmp / "data")
+    staged = run_module(etcd_restore, dict(args, state="staged"))
+    assert not staged["changed"]
+    result = run_module(etcd_restore, args)
+    assert result["switched"] and not result["restored"] and result["moved_aside"].startswith(f"{tmp}/wal.2")
+    assert (tmp / "wal" / WAL).read_text() == "wal 1" and len(restores) == 1
+
+
+def test_a_lost_wal_staging_is_restored_afresh_and_both_dirs_switched(wal_setup, run_module):
+    """The data dir is in place but the WAL's staging is gone: both dirs must come from one restore, so the
+    restore runs again and both are switched; the data dir restored before is moved aside, not deleted."""
+    fake, args, restores, tmp = wal_setup
+    run_module(etcd_restore, dict(args, state="staged"))
+    os.rename(tmp / "data", tmp / "data.20260101T000000Z")
+    os.rename(tmp / "data.etcd-ops-staging", tmp / "data")
+    shutil.rmtree(tmp / "wal.etcd-ops-staging")
+    result = run_module(etcd_restore, args)
+    assert result["restored"] and result["switched"] and len(restores) == 2
+    data_aside, wal_aside = result["moved_aside"].split(",")
+    assert open(os.path.join(data_aside, "member", "snap", "db")).read() == "restored 1"
+    assert open(os.path.join(wal_aside, WAL)).read() == "old wal"
+    assert (tmp / "data" / "member" / "snap" / "db").read_text() == "restored 2"
+    assert (tmp / "wal" / WAL).read_text() == "wal 2"
+
+
+def test_retire_removes_the_wal_dirs_mark(wal_setup, run_module):
+    fake, args, restores, tmp = wal_setup
+    run_module(etcd_restore, args)
+    assert (tmp / "wal" / ".etcd-ops-restore.json").exists()
+    retire = dict(snapshot=args["snapshot"], data_dir=args["data_dir"], wal_dir=args["wal_dir"], state="retired")
+    assert run_module(etcd_restore, retire)["retired"]
+    assert not (tmp / "wal" / ".etcd-ops-restore.json").exists() and (tmp / "wal" / WAL).exists()
+    assert (tmp / "data" / "member" / ".etcd-ops-restore.done.json").exists()
