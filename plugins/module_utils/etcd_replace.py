@@ -44,6 +44,8 @@ def _member(m):
         error=(probe.get("error") or "").strip() if read else (m.get("error") or "").strip(),
         cluster_id=(probe.get("status") or {}).get("cluster_id") or 0,
         data=node.get("data") or {},
+        wal=node.get("wal") or {},
+        unit_user=(node.get("unit") or {}).get("user") or "root",
         address_given=bool(inventory.get("address_given")),
     )
 
@@ -144,7 +146,46 @@ def _refusals(node, target, entry, cluster, state, helper, host_of):
             "dir, which a mount point does not allow. Nothing was changed. Fix: with etcd stopped on %s, move its "
             "member dir aside inside the mount yourself (mv %s/member %s/member.old), then run replace_member.yml "
             "-e node=%s again." % (node, dd, node, dd, dd, node))
+    refusals.extend(_wal_refusals(node, target, state))
     return refusals
+
+
+def _wal_refusals(node, target, state):
+    """A separate WAL dir (ETCD_WAL_DIR): the old WAL is moved aside by renaming the dir, and the new member's etcd
+    makes its WAL dir by creating <WAL dir>.tmp beside it and renaming that into place (removing an empty dir that is
+    there), as the user the unit runs it as: a mount point allows neither, and that user must be able to write the
+    parent. Without the old WAL moved aside, etcd would start as the removed member and exit."""
+    wal = target["wal"]
+    wal_dir = wal.get("dir") or ""
+    if state != "replace" or not target["read"] or not wal_dir:
+        return []
+    if wal.get("mountpoint"):
+        return ["%s: the WAL dir %s (ETCD_WAL_DIR) is a mount point; the old WAL is moved aside by renaming the dir, and "
+                "etcd makes a new member's WAL dir beside it (%s.tmp) and renames that into place: a mount point allows "
+                "neither. Nothing was changed. Fix: with etcd stopped on %s, give the WAL a dir one level down (install "
+                "-d -o %s -m 0700 %s/wal, move the *.wal files into it, set ETCD_WAL_DIR=%s/wal in the env file), then "
+                "run replace_member.yml -e node=%s again." % (
+                    node, wal_dir, wal_dir, node, target["unit_user"], wal_dir, wal_dir, node)]
+    if not wal.get("parent_writable"):
+        parent = wal_dir.rsplit("/", 1)[0] or "/"
+        return ["%s: etcd makes a new member's WAL dir %s (ETCD_WAL_DIR) by creating %s.tmp beside it and renaming "
+                "that into place, as the user the unit runs it as (%s), who cannot write %s (%s): the replaced member "
+                "would fail to start after its old entry was removed. Nothing was changed. Fix: let %s write there "
+                "(chown %s %s), or give the WAL a dir of %s's own (install -d -o %s -m 0700 %s/etcd-wal; with etcd "
+                "stopped, move %s there and set ETCD_WAL_DIR=%s/etcd-wal/%s), then run replace_member.yml -e node=%s "
+                "again." % (node, wal_dir, wal_dir, target["unit_user"], parent, wal.get("parent") or "unreadable",
+                            target["unit_user"], target["unit_user"], parent, target["unit_user"], target["unit_user"],
+                            parent, wal_dir, parent, wal_dir.rsplit("/", 1)[-1], node)]
+    return []
+
+
+def move_aside(target):
+    """The member's dirs that hold data, to move aside: the data dir (a member dir in it) and a separate WAL dir (WAL
+    files in it). A dir an interrupted run moved aside already holds none."""
+    out = [target["data_dir"]] if target["data"].get("initialised") else []
+    if target["wal"].get("dir") and target["wal"].get("holds_wal"):
+        out.append(target["wal"]["dir"])
+    return out
 
 
 def _steps(node, target, entry, urls, state, helper, settings):
@@ -152,8 +193,8 @@ def _steps(node, target, entry, urls, state, helper, settings):
     steps = []
     if state == "replace" and reachable:
         steps.append("stop etcd on " + node)
-        if target["data"].get("initialised"):
-            steps.append("move %s aside to %s.%s" % (dd, dd, settings.get("stamp", "")))
+        for path in move_aside(target):
+            steps.append("move %s aside to %s.%s" % (path, path, settings.get("stamp", "")))
         steps.append("create an empty %s (0700)" % dd)
     if state == "replace" and entry:
         steps.append("remove member %s (%s)" % (entry.get("id_hex", ""), ",".join(entry.get("peer_urls") or [])))
@@ -163,7 +204,8 @@ def _steps(node, target, entry, urls, state, helper, settings):
     if state == "replace" and reachable:
         steps.append("write ETCD_INITIAL_CLUSTER and ETCD_INITIAL_CLUSTER_STATE=existing into %s (backup kept)"
                      % settings.get("env_file", "the env file"))
-        steps.append("start etcd on %s and wait until it serves" % node)
+        steps.append("start etcd on %s and wait until it serves%s" % (
+            node, " (it makes its WAL dir %s)" % target["wal"]["dir"] if target["wal"].get("dir") else ""))
     if state == "resume":
         steps.append("start etcd on %s if stopped" % node)
     if reachable and state != "healthy" and (learner or state == "resume"):
@@ -180,8 +222,9 @@ def replace_plan(members, node, cluster=None, settings=None):
     was not read), `node` the etcd_node_info result. `cluster`: etcd_member_info through the helper (None before
     it was read: then only the helper is chosen). `settings`: force, learner, stamp, env_file.
 
-    Returns dict(helper, hosts, state, target, peer_urls, endpoint, entry, reachable, steps, refusals); `hosts` is
-    each member's view by host (name, endpoint, data_dir, peer_urls, healthy, health). `state` is '' until the
+    Returns dict(helper, hosts, state, target, peer_urls, endpoint, entry, reachable, move_aside, steps, refusals);
+    `hosts` is each member's view by host (name, endpoint, data_dir, peer_urls, healthy, health); `move_aside` the
+    node's dirs that hold data (its data dir, a separate WAL dir), moved aside when it is replaced. `state` is '' until the
     cluster is given, or when no member can make the changes (then the refusal says so).
     """
     settings = settings or {}
@@ -194,7 +237,8 @@ def replace_plan(members, node, cluster=None, settings=None):
         raise ValueError("node %s is not one of the members given" % node)
     helper = next((m["host"] for m in seen if m["host"] != node and m["healthy"]), "")
     result = dict(helper=helper, hosts=hosts, state="", target=target["name"], peer_urls=target["peer_urls"],
-                  endpoint=target["endpoint"], entry={}, reachable=target["reachable"], steps=[], refusals=[])
+                  endpoint=target["endpoint"], entry={}, reachable=target["reachable"],
+                  move_aside=move_aside(target) if target["read"] else [], steps=[], refusals=[])
     if not helper:
         result["refusals"] = [_no_helper(node, seen)]
         return result

@@ -26,7 +26,7 @@ def changes_made(seen, spec):
     seen: {host: {name: registered result}}, the play's hosts in order. spec: a list of dict(var, label, once,
     detail): `var` a registered result, `label` what its change means, `once` for a run_once task (its result is
     every host's: said once, without a host), `detail` a key of the result whose value the sentence ends with, in
-    brackets (of a list, such as a command's argv, the last item).
+    brackets (of a list, such as a command's argv, the last item). A loop's result says each item that changed.
     """
     out = []
     for item in spec:
@@ -35,12 +35,20 @@ def changes_made(seen, spec):
         if item.get("once"):
             hosts = hosts[:1]
         for host in hosts:
-            detail = seen[host][var].get(item["detail"]) if item.get("detail") else ""
-            if isinstance(detail, list):
-                detail = detail[-1] if detail else ""  # a command's argv: its target
-            text = label + (" (%s)" % detail if detail else "")
-            out.append(text if item.get("once") else "%s: %s" % (host, text))
+            result = seen[host][var]
+            # a loop's result: one sentence per item that changed
+            for one in [r for r in result.get("results") or [] if _changed(r)] or [result]:
+                text = label + _detail(one, item.get("detail"))
+                out.append(text if item.get("once") else "%s: %s" % (host, text))
     return out
+
+
+def _detail(result, key):
+    """' (value)' of a result's `key` (of a list, such as a command's argv, the last item: its target), or ''."""
+    detail = result.get(key) if key else ""
+    if isinstance(detail, list):
+        detail = detail[-1] if detail else ""
+    return " (%s)" % detail if detail else ""
 
 
 def run_outcome(seen, spec, stopped=None):

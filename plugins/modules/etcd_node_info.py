@@ -179,7 +179,7 @@ data:
   contains:
     exists: {description: "The data dir exists.", type: bool}
     initialised: {description: "It holds a member dir (C(member/)).", type: bool}
-    mountpoint: {description: "It is a mount point.", type: bool}
+    mountpoint: {description: "It is a mount point (by the kernel's mount table: a bind mount counts).", type: bool}
     owner: {description: "Its owner's user name ('' when it does not exist or the uid has no name).", type: str}
     group: {description: "Its group's name ('' as for owner).", type: str}
 wal:
@@ -426,6 +426,24 @@ def owner_of(path):
     return user, group
 
 
+def mount_points(mountinfo="/proc/self/mountinfo"):
+    """Every mount point of this host, from the kernel's mount table: a bind mount of a dir of the same filesystem
+    is one too, which os.path.ismount (it compares devices) misses. Empty when the table cannot be read."""
+    try:
+        with open(mountinfo) as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return set()
+    # the fifth field is the mount point, with space, tab, newline and backslash escaped as octal
+    return {re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split(" ")[4])
+            for line in lines if len(line.split(" ")) > 4}
+
+
+def is_mount(path, points):
+    """A mount point: by the mount table, or by its device (os.path.ismount)."""
+    return os.path.realpath(path) in points or os.path.ismount(path)
+
+
 def mount_of(path):
     path = os.path.realpath(existing(path))
     while not os.path.ismount(path):
@@ -451,7 +469,7 @@ def unit_user_ids(unit):
     return user.pw_uid, gids
 
 
-def wal_state(wal_dir, unit):
+def wal_state(wal_dir, unit, points):
     """A separate WAL dir on disk, as data is for the data dir, and whether the unit's user may write its parent."""
     if not wal_dir:
         return dict(dir="", exists=False, holds_wal=False, mountpoint=False, owner="", group="",
@@ -467,7 +485,7 @@ def wal_state(wal_dir, unit):
     if st is not None:
         p_owner, p_group = owner_of(parent)
         described = "%s:%s %04o" % (p_owner or st.st_uid, p_group or st.st_gid, stat.S_IMODE(st.st_mode))
-    return dict(dir=wal_dir, exists=os.path.isdir(wal_dir), mountpoint=os.path.ismount(wal_dir), owner=owner,
+    return dict(dir=wal_dir, exists=os.path.isdir(wal_dir), mountpoint=is_mount(wal_dir, points), owner=owner,
                 holds_wal=bool(glob.glob(os.path.join(glob.escape(wal_dir), "*.wal"))), group=group,
                 parent_writable=bool(st and ids and may_write(stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, *ids)),
                 parent=described, space=free_space(parent))
@@ -495,8 +513,9 @@ def observe(module, client, p, exists, text, mode, env):
                   wal_dir=_strip(env.get("ETCD_WAL_DIR", "")),
                   endpoint=endpoint, unit=unit_state(module, p["unit"]))
     owner, group = owner_of(data_dir)
+    points = mount_points()
     result["data"] = dict(exists=os.path.isdir(data_dir), initialised=os.path.isdir(os.path.join(data_dir, "member")),
-                          mountpoint=os.path.ismount(data_dir), owner=owner, group=group)
+                          mountpoint=is_mount(data_dir, points), owner=owner, group=group)
     result["conn"] = {option: p.get(option) or "" for option, variable in ENV_TLS}
     result["space"] = [free_space(path) for path in [os.path.dirname(data_dir)] + list(p["space_paths"])]
     result["peer_cert"] = peer_cert(env.get("ETCD_PEER_CERT_FILE", ""))
@@ -505,7 +524,7 @@ def observe(module, client, p, exists, text, mode, env):
     result["work_dirs"] = {path: work_dir_problem(path) for path in p["work_dirs"]}
     result["listeners"] = listeners(module, p["ports"])
     result["login_user"] = login_user()
-    result["wal"] = wal_state(result["wal_dir"], result["unit"])
+    result["wal"] = wal_state(result["wal_dir"], result["unit"], points)
     result["marks"] = marks(data_dir, result["wal_dir"])
     result["kept"] = sorted(path for base in filter(None, (data_dir, result["wal_dir"]))
                             for path in glob.glob(glob.escape(base) + ".2*") if os.path.isdir(path))

@@ -12,10 +12,14 @@ SETTINGS = dict(force=False, learner=True, stamp="20261204T010000Z", env_file="/
 CID = 0xABC
 
 
-def node(healthy=True, error="", cluster_id=CID, initialised=True, mountpoint=False, env=True, i=1):
-    """What etcd_node_info returns for member i (the parts the plan reads)."""
+def node(healthy=True, error="", cluster_id=CID, initialised=True, mountpoint=False, env=True, i=1, wal=None,
+         user="etcd"):
+    """What etcd_node_info returns for member i (the parts the plan reads); `wal` a separate WAL dir's read (WAL's,
+    with these keys changed)."""
     status = dict(cluster_id=cluster_id, has_leader=healthy) if cluster_id else {}
     return dict(
+        wal=dict(WAL, **wal) if wal is not None else dict(dir="", exists=False, holds_wal=False, mountpoint=False),
+        unit=dict(load_state="loaded", active_state="active", user=user),
         env_exists=env,
         env=dict(ETCD_NAME="node%d" % i, ETCD_INITIAL_ADVERTISE_PEER_URLS="http://10.0.0.%d:2380" % i) if env else {},
         endpoint="http://10.0.0.%d:2379" % i if env else "http://127.0.0.1:2379",
@@ -26,6 +30,9 @@ def node(healthy=True, error="", cluster_id=CID, initialised=True, mountpoint=Fa
 
 
 DOWN = dict(healthy=False, cluster_id=0)
+# a separate WAL dir in a dir of etcd's own (issue #24, edge 2)
+WAL = dict(dir="/data/etcd-wal/wal", exists=True, holds_wal=True, mountpoint=False, owner="etcd", group="etcd",
+           parent_writable=True, parent="etcd:etcd 0700")
 
 
 def members(*nodes, address_given=False):
@@ -107,6 +114,16 @@ CASES = [
      dict(peer_urls=["http://10.0.0.1:2380"], entry=dict(id=1), refusals=[])),
     ("an unreachable learner is not resumed (it cannot be started): replaced", ["unreachable", {}, {}],
      cluster(entry(1, quorate=False, learner=True), entry(2), entry(3)), {}, dict(state="replace")),
+    # issue #24, edge 2: a separate WAL dir is moved aside too (etcd would start as the removed member from it)
+    ("a stopped member with a WAL dir: both moved aside, etcd makes the WAL dir", [dict(DOWN, wal={}), {}, {}],
+     NODE1_DOWN, {},
+     dict(state="replace", refusals=[], move_aside=["/data/etcd.data", "/data/etcd-wal/wal"],
+          steps=FULL_STEPS[:2] + ["move /data/etcd-wal/wal aside to /data/etcd-wal/wal.20261204T010000Z"]
+          + FULL_STEPS[2:6] + ["start etcd on node1 and wait until it serves (it makes its WAL dir "
+                               "/data/etcd-wal/wal)"] + FULL_STEPS[7:])),
+    ("a WAL dir moved aside by an interrupted run (no WAL files left): not moved again",
+     [dict(DOWN, initialised=False, wal=dict(holds_wal=False)), {}, {}], NODE1_DOWN, {},
+     dict(state="replace", refusals=[], move_aside=[])),
     ("a rebuilt machine at a new address: the old entry removed, the new URL added",
      [dict(DOWN, initialised=False, env=True), {}, {}],
      cluster(entry(1, quorate=False, url="http://10.0.0.99:2380"), entry(2), entry(3)), {},
@@ -164,6 +181,19 @@ REFUSALS = [
     ("its data dir is a mount point that holds data", [dict(DOWN, mountpoint=True), {}, {}], NODE1_DOWN, {},
      ["node1: the data dir /data/etcd.data is a mount point and holds data",
       "(mv /data/etcd.data/member /data/etcd.data/member.old)"]),
+    # issue #24, edge 2
+    ("its WAL dir is a mount point", [dict(DOWN, wal=dict(mountpoint=True)), {}, {}], NODE1_DOWN, {},
+     ["node1: the WAL dir /data/etcd-wal/wal (ETCD_WAL_DIR) is a mount point; the old WAL is moved aside by renaming "
+      "the dir, and etcd makes a new member's WAL dir beside it (/data/etcd-wal/wal.tmp) and renames that into place: "
+      "a mount point allows neither. Nothing was changed.", "install -d -o etcd -m 0700 /data/etcd-wal/wal/wal"]),
+    ("the unit's user cannot write beside its WAL dir",
+     [dict(DOWN, wal=dict(dir="/data/etcd.wal", parent_writable=False, parent="root:root 0755")), {}, {}],
+     NODE1_DOWN, dict(force=True),
+     ["node1: etcd makes a new member's WAL dir /data/etcd.wal (ETCD_WAL_DIR) by creating /data/etcd.wal.tmp beside "
+      "it and renaming that into place, as the user the unit runs it as (etcd), who cannot write /data (root:root "
+      "0755): the replaced member would fail to start after its old entry was removed. Nothing was changed. Fix: let "
+      "etcd write there (chown etcd /data), or give the WAL a dir of etcd's own (install -d -o etcd -m 0700 "
+      "/data/etcd-wal; with etcd stopped, move /data/etcd.wal there and set ETCD_WAL_DIR=/data/etcd-wal/etcd.wal)"]),
     ("it could not be read (sudo failed)", [("failed", "sudo: a password is required"), {}, {}], NODE1_DOWN, {},
      ["Could not read node1: sudo: a password is required. Nothing was changed."]),
 ]
@@ -194,6 +224,12 @@ NOT_REFUSED = [
      cluster(entry(1), entry(2), entry(3, quorate=False), entry(4, quorate=False, learner=True)), dict(node_="node4")),
     ("4 listed before, the node's entry already removed (a re-run): 2 of the 3 left are enough",
      [{}, {}, DOWN, DOWN], cluster(entry(1), entry(2), entry(3, quorate=False)), dict(node_="node4")),
+    ("a WAL dir beside which only root may write, when etcd runs as root",
+     [dict(DOWN, user="", wal=dict(dir="/data/etcd.wal", parent_writable=True, parent="root:root 0755")), {}, {}],
+     NODE1_DOWN, {}),
+    ("a WAL mount point when resuming (nothing is moved, the learner has its WAL)",
+     [dict(DOWN, wal=dict(mountpoint=True)), {}, {}], cluster(entry(1, quorate=False, learner=True), entry(2),
+                                                             entry(3)), {}),
     ("learners do not count among the voters left", [DOWN, {}, {}, DOWN, DOWN],
      cluster(entry(1, quorate=False), entry(2), entry(3), entry(4, quorate=False, learner=True),
              entry(5, quorate=False, learner=True)), {}),

@@ -9,7 +9,7 @@ from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_report import c
 
 SPEC = [
     dict(var="stopped", label="etcd stopped"),
-    dict(var="moved", label="data dir moved aside", detail="cmd"),
+    dict(var="moved", label="moved aside", detail="cmd"),
     dict(var="removed", label="old member entry removed", once=True),
     dict(var="env", label="env file rewritten (old file kept)", detail="backup_file"),
 ]
@@ -28,7 +28,7 @@ CASES = [
                 "env": dict(changed=True, backup_file="/data/e.env.1~")}},
      None,
      dict(status="changed", message="", stopped={},
-          changes=["node3: etcd stopped", "node3: data dir moved aside (/data/etcd.data.20261204T000000Z)",
+          changes=["node3: etcd stopped", "node3: moved aside (/data/etcd.data.20261204T000000Z)",
                    "old member entry removed", "node3: env file rewritten (old file kept) (/data/e.env.1~)"])),
     ("a gate before any change: refused, the message on one line", {"node1": {"stopped": SKIPPED}, "node3": {}},
      {"node1": GATE},
@@ -44,6 +44,10 @@ CASES = [
                                                                              message="etcdserver: timeout")})),
     ("a loop's result counts when one item changed", {"n": {"env": dict(results=[SAME, CHANGED])}}, None,
      dict(status="changed", changes=["n: env file rewritten (old file kept)"])),
+    ("a loop's items that changed are said one by one, each with its detail",
+     {"n": {"moved": dict(changed=True, results=[
+         MOVED, SAME, dict(changed=True, cmd=["mv", "--no-target-directory", "/data/w", "/data/w.20261204T000000Z"])])}},
+     None, dict(changes=["n: moved aside (/data/etcd.data.20261204T000000Z)", "n: moved aside (/data/w.20261204T000000Z)"])),
 ]
 
 

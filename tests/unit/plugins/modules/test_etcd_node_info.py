@@ -284,3 +284,20 @@ def test_no_wal_dir(tmp_path, fake_etcd, run_module, recorded, version):
     assert result["wal"] == dict(dir="", exists=False, holds_wal=False, mountpoint=False, owner="", group="",
                                  parent_writable=False, parent="", space={})
     assert result["marks"]["wal"] is None and result["marks"]["wal_staging"] is None
+
+
+def test_mount_points_come_from_the_mount_table_bind_mounts_too(tmp_path):
+    """A bind mount of a dir onto itself is on the same device as its parent: os.path.ismount misses it, the mount
+    table does not (the lab's stand-in for a WAL disk, and a real layout too)."""
+    table = tmp_path / "mountinfo"
+    table.write_text(
+        "22 1 0:21 / / rw,relatime shared:1 - overlay overlay rw\n"
+        f"35 22 0:21 /data/etcd-wal/wal {tmp_path}/wal rw,relatime shared:1 - overlay overlay rw\n"
+        "36 22 8:1 / /mnt/wal\\040disk rw,noatime - ext4 /dev/sdb1 rw\n")
+    (tmp_path / "wal").mkdir()
+    (tmp_path / "data").mkdir()
+    points = etcd_node_info.mount_points(str(table))
+    assert points == {"/", f"{tmp_path}/wal", "/mnt/wal disk"}
+    assert etcd_node_info.is_mount(str(tmp_path / "wal"), points)
+    assert not etcd_node_info.is_mount(str(tmp_path / "data"), points)
+    assert etcd_node_info.mount_points(str(tmp_path / "no-such-table")) == set()
