@@ -165,8 +165,10 @@ def wait_no_leader(hosts, attempts: int = 60, etcdctl: str = "etcdctl") -> None:
 
 
 FINGERPRINT = {
-    # the files of a running member change by themselves: its data dir counts, not what is inside
-    "data": "find /data -path '/data/etcd.data/*' -prune -o -printf '%p %y %m %u %s %T@\\n' 2>/dev/null | sort",
+    # the files of a running member change by themselves: its data dir counts, not what is inside (nor what is inside
+    # a WAL dir: /data/etcd.wal, /data/etcd-wal/wal, and those moved aside)
+    "data": "find /data -path '/data/etcd.data/*' -prune -o -path '/data/*wal/*' -prune -o "
+            "-printf '%p %y %m %u %s %T@\\n' 2>/dev/null | sort",
     "packages": "dpkg-query -W -f='${Package} ${Status}\\n' etcd-server etcd-client 2>/dev/null",
     "processes": "pgrep -a -x etcd || true",
     "units": "find /etc/systemd/system -name 'etcd*' -printf '%p -> %l\\n' | sort",
