@@ -10,7 +10,7 @@ test:  ## unit tests, ansible-test sanity, ansible-lint, the core set of molecul
 test-full:  ## the same with every scenario on both etcd versions where it has run before, and the fault suite
 	bash tests/run.sh full
 
-faults:  ## only the fault suite (tests/fault) on etcd 3.5, then docs/reliability.md from its rows
+faults:  ## only the fault suite (tests/fault) on etcd 3.4 and 3.5 (two labs at once), then docs/reliability.md from its rows
 	bash tests/run.sh faults
 
 # Not part of `make test`: the benchmark of docs/performance.md (issue #9), with the same set-up first (it also

@@ -160,11 +160,11 @@ def _wal_refusals(node, target, state):
     if state != "replace" or not target["read"] or not wal_dir:
         return []
     if wal.get("mountpoint"):
-        return ["%s: the WAL dir %s (ETCD_WAL_DIR) is a mount point; the old WAL is moved aside by renaming the dir, and "
-                "etcd makes a new member's WAL dir beside it (%s.tmp) and renames that into place: a mount point allows "
-                "neither. Nothing was changed. Fix: with etcd stopped on %s, give the WAL a dir one level down (install "
-                "-d -o %s -m 0700 %s/wal, move the *.wal files into it, set ETCD_WAL_DIR=%s/wal in the env file), then "
-                "run replace_member.yml -e node=%s again." % (
+        return ["%s: the WAL dir %s (ETCD_WAL_DIR) is a mount point; the old WAL is moved aside by renaming the dir, "
+                "and etcd makes a new member's WAL dir beside it (%s.tmp) and renames that into place: a mount point "
+                "allows neither. Nothing was changed. Fix: with etcd stopped on %s, give the WAL a dir one level down "
+                "(install -d -o %s -m 0700 %s/wal, move the *.wal files into it, set ETCD_WAL_DIR=%s/wal in the env "
+                "file), then run replace_member.yml -e node=%s again." % (
                     node, wal_dir, wal_dir, node, target["unit_user"], wal_dir, wal_dir, node)]
     if not wal.get("parent_writable"):
         parent = wal_dir.rsplit("/", 1)[0] or "/"
@@ -224,8 +224,8 @@ def replace_plan(members, node, cluster=None, settings=None):
 
     Returns dict(helper, hosts, state, target, peer_urls, endpoint, entry, reachable, move_aside, steps, refusals);
     `hosts` is each member's view by host (name, endpoint, data_dir, peer_urls, healthy, health); `move_aside` the
-    node's dirs that hold data (its data dir, a separate WAL dir), moved aside when it is replaced. `state` is '' until the
-    cluster is given, or when no member can make the changes (then the refusal says so).
+    node's dirs that hold data (its data dir, a separate WAL dir), moved aside when it is replaced. `state` is ''
+    until the cluster is given, or when no member can make the changes (then the refusal says so).
     """
     settings = settings or {}
     seen = [_member(m) for m in members]

@@ -25,8 +25,8 @@ description:
     is restored afresh, and then both are switched, so that they come from one restore.
   - Stop etcd on the member before O(state=present); the module does not manage the service.
   - With O(state=retired), once the recovered cluster is verified, it retires the marker (renames it to
-    C(member/.etcd-ops-restore.done.json); the WAL dir's marker is removed), so that a later run finds the recovery done, and a new disaster is
-    restored afresh; with O(remove_snapshot) it first removes the snapshot copy and its sidecar.
+    C(member/.etcd-ops-restore.done.json); the WAL dir's marker is removed), so that a later run finds the
+    recovery done, and a new disaster is restored afresh; with O(remove_snapshot) it first removes the snapshot copy and its sidecar.
 extends_documentation_fragment:
   - etcd_ops.etcd.connection
   - etcd_ops.etcd.attributes
@@ -228,7 +228,7 @@ def stage(client, p, marker, uid, gid, dirs):
         for path in stagings:
             os.chmod(path, 0o700)
             chown_tree(path, uid, gid)
-        for target, staging, name in reversed(dirs):
+        for _target, staging, name in reversed(dirs):
             with open(os.path.join(staging, name), "w") as handle:
                 json.dump(marker, handle, sort_keys=True)
             os.chown(os.path.join(staging, name), uid, gid)
@@ -308,7 +308,7 @@ def main():
         # staged: every dir not in place has its staging dir marked (a WAL dir switched by a run killed before its
         # data dir was, say); otherwise restore afresh, and switch every dir, so that all come from one restore
         fresh = not all(done or read_marker(staging_dir, name) == marker
-                        for done, (target, staging_dir, name) in zip(placed, dirs))
+                        for done, (_target, staging_dir, name) in zip(placed, dirs))  # noqa: B905 (same length)
         if fresh:
             result["restored"] = True
             result["tool"] = client.snapshot_tool()

@@ -46,8 +46,9 @@ CASES = [
      dict(status="changed", changes=["n: env file rewritten (old file kept)"])),
     ("a loop's items that changed are said one by one, each with its detail",
      {"n": {"moved": dict(changed=True, results=[
-         MOVED, SAME, dict(changed=True, cmd=["mv", "--no-target-directory", "/data/w", "/data/w.20261204T000000Z"])])}},
-     None, dict(changes=["n: moved aside (/data/etcd.data.20261204T000000Z)", "n: moved aside (/data/w.20261204T000000Z)"])),
+         MOVED, SAME, dict(changed=True, cmd=["mv", "-T", "/data/w", "/data/w.20261204T000000Z"])])}},
+     None, dict(changes=["n: moved aside (/data/etcd.data.20261204T000000Z)",
+                         "n: moved aside (/data/w.20261204T000000Z)"])),
 ]
 
 

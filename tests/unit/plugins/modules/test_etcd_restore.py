@@ -164,7 +164,8 @@ def test_a_wal_dir_is_staged_marked_and_switched_with_the_data_dir(wal_setup, ru
     data_aside, wal_aside = switched["moved_aside"].split(",")
     assert data_aside.startswith(f"{tmp}/data.2") and wal_aside.startswith(f"{tmp}/wal.2")
     assert open(os.path.join(wal_aside, WAL)).read() == "old wal"
-    assert (tmp / "wal" / WAL).read_text() == "wal 1" and (tmp / "data" / "member" / "snap" / "db").read_text() == "restored 1"
+    assert (tmp / "wal" / WAL).read_text() == "wal 1"
+    assert (tmp / "data" / "member" / "snap" / "db").read_text() == "restored 1"
     assert not run_module(etcd_restore, args)["changed"] and len(restores) == 1
 
 
