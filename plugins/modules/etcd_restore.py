@@ -26,7 +26,8 @@ description:
   - Stop etcd on the member before O(state=present); the module does not manage the service.
   - With O(state=retired), once the recovered cluster is verified, it retires the marker (renames it to
     C(member/.etcd-ops-restore.done.json); the WAL dir's marker is removed), so that a later run finds the
-    recovery done, and a new disaster is restored afresh; with O(remove_snapshot) it first removes the snapshot copy and its sidecar.
+    recovery done, and a new disaster is restored afresh; with O(remove_snapshot) it first removes the snapshot
+    copy and its sidecar.
 extends_documentation_fragment:
   - etcd_ops.etcd.connection
   - etcd_ops.etcd.attributes
