@@ -196,7 +196,7 @@ wal:
     parent_writable:
       description: The user of the unit (root when it names none; C(etcd) when no unit is loaded) may write its parent.
       type: bool
-    parent: {description: "Its parent, as C(owner:group mode) (e.g. C(root:root 0755)).", type: str}
+    parent: {description: "Its parent, as C(owner:group mode) (e.g. C(root:root 0755)), or C(missing).", type: str}
     space:
       description: The free space beside it (as RV(space)'s items; {} without a WAL dir).
       type: dict
@@ -479,9 +479,9 @@ def wal_state(wal_dir, unit, points):
     ids = unit_user_ids(unit)
     try:
         st = os.stat(parent)
-    except OSError:
+    except OSError as exc:
         st = None
-    described = ""
+        described = "missing" if isinstance(exc, FileNotFoundError) else exc.strerror or "unreadable"
     if st is not None:
         p_owner, p_group = owner_of(parent)
         described = "%s:%s %04o" % (p_owner or st.st_uid, p_group or st.st_gid, stat.S_IMODE(st.st_mode))

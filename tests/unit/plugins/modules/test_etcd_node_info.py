@@ -275,6 +275,8 @@ def test_a_separate_wal_dir_its_marks_its_kept_dirs_and_who_may_write_beside_it(
     assert seen[65534]["wal"]["parent_writable"] and seen[65534]["wal"]["parent"] == "nobody:root 0755"
     assert result["marks"]["wal"] == mark and result["marks"]["wal_staging"] is None
     assert result["kept"] == [str(parent / "wal.20261201T000000Z")]
+    missing = etcd_node_info.wal_state(str(tmp_path / "no" / "wal"), {"load_state": "loaded", "user": "nobody"}, set())
+    assert missing["parent"] == "missing" and not missing["parent_writable"] and not missing["exists"]
 
 
 def test_no_wal_dir(tmp_path, fake_etcd, run_module, recorded, version):
