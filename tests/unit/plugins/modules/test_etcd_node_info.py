@@ -246,8 +246,8 @@ def test_a_comment_ending_in_a_backslash_is_read_as_the_members_systemd_reads_it
     assert result["env"]["ETCD_DATA_DIR"] == "/data/etcd.data" and result["env_warnings"] == []
 
 
-def test_a_separate_wal_dir_its_marks_its_kept_dirs_and_who_may_write_beside_it(tmp_path, fake_etcd, run_module,
-                                                                               recorded, version):
+def test_a_separate_wal_dir_its_marks_its_kept_dirs_and_who_may_write_beside_it(
+        tmp_path, fake_etcd, run_module, recorded, version):
     """Issue #24, edge 2: the WAL dir is read as the data dir is, and whether the unit's user (nobody here) may write
     its parent, where etcd makes a new member's WAL dir."""
     member(tmp_path)
