@@ -149,10 +149,11 @@ def assignments(text, systemd_version=None):
     return dict(assignments=found, continued_comments=continued, swallowed=swallowed)
 
 
-def parse_env_file(text, systemd_version=None):
-    """The variables systemd sets from an EnvironmentFile's text, by name (see the module's docstring)."""
+def parse_env_file(text, systemd_version=None, read=None):
+    """The variables systemd sets from an EnvironmentFile's text, by name (see the module's docstring). `read`:
+    assignments(text, systemd_version) when the caller has it already."""
     env = {}
-    for found in assignments(text, systemd_version)["assignments"]:
+    for found in (read or assignments(text, systemd_version))["assignments"]:
         if found["valid"]:
             env[found["key"]] = found["value"]
     return env
@@ -194,11 +195,11 @@ def _show(value, limit=60):
     return repr(text)
 
 
-def env_file_warnings(text, systemd_version=None, path="the env file"):
+def env_file_warnings(text, systemd_version=None, path="the env file", read=None):
     """The lines of an env file that systemd reads otherwise than they read line by line (see _naive): one
     sentence each, naming the line, what systemd does with it and the fix. Empty when the file means what it
-    says."""
-    read = assignments(text, systemd_version)
+    says. `read`: assignments(text, systemd_version) when the caller has it already."""
+    read = read or assignments(text, systemd_version)
     found = read["assignments"]
     warnings = []  # sorted by line at the end
     for item in found:

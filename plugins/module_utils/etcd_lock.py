@@ -99,13 +99,18 @@ def stale_for_controller(holder, controller, boot):
     return ""
 
 
+def _write_temp(path, data, suffix):
+    """Write `data` as JSON to a temporary file beside the lock file (0644); its path."""
+    temp = os.path.join(os.path.dirname(path), ".lock.%d.%s" % (os.getpid(), suffix))
+    with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), "w") as handle:
+        json.dump(data, handle, sort_keys=True)
+        handle.write("\n")
+    return temp
+
+
 def _write_new(path, holder):
     """Make the lock file with `holder` where there is none: True, or False when one exists."""
-    directory = os.path.dirname(path)
-    temp = os.path.join(directory, ".lock.%d.tmp" % os.getpid())
-    with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), "w") as handle:
-        json.dump(holder, handle, sort_keys=True)
-        handle.write("\n")
+    temp = _write_temp(path, holder, "tmp")
     try:
         os.link(temp, path)
         return True
@@ -131,22 +136,19 @@ def acquire(path, holder, host, take_over=""):
                                         current.get("id") == take_over else "")
     if not why:
         return dict(taken=False, holder=current, stale="", written=False)
-    temp = os.path.join(os.path.dirname(path), ".lock.%d.new" % os.getpid())
-    with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), "w") as handle:
-        json.dump(dict(holder, took_over=dict(current, stale=why)), handle, sort_keys=True)
-        handle.write("\n")
-    os.rename(temp, path)
+    os.rename(_write_temp(path, dict(holder, took_over=dict(current, stale=why)), "new"), path)
     after = read(path) or {}
     return dict(taken=after.get("id") == holder["id"], holder=after, stale=why, written=True)
 
 
-def release(path, holder_id):
-    """Give the lock back if `holder_id` holds it; whether it was ours."""
-    current = read(path)
-    if not current or current.get("id") != holder_id:
-        return False
-    os.unlink(path)
-    return True
+def release(path, holder_id, dry_run=False):
+    """Give the lock back if `holder_id` holds it (with `dry_run`, only say whether it would). Returns dict(ours,
+    holder): whether it was ours, and the holder found ({} for none)."""
+    current = read(path) or {}
+    ours = current.get("id") == holder_id
+    if ours and not dry_run:
+        os.unlink(path)
+    return dict(ours=ours, holder=current)
 
 
 def refusal(host, holder, path=LOCK_PATH):

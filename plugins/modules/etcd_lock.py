@@ -111,11 +111,8 @@ def main():
                              "(etcd_ops.etcd.etcd_lock), not as ansible.legacy.etcd_lock.")
     path, host = p["path"], socket.gethostname()
     if p["state"] == "absent":
-        current = lock.read(path)
-        ours = bool(current) and current.get("id") == holder["id"]
-        if ours and not module.check_mode:
-            lock.release(path, holder["id"])
-        module.exit_json(changed=ours, holder=current or {})
+        given = lock.release(path, holder["id"], dry_run=module.check_mode)
+        module.exit_json(changed=given["ours"], holder=given["holder"])
     try:
         if module.check_mode:
             current = lock.read(path)

@@ -385,11 +385,14 @@ def read_env_file(module, path, text):
     """The variables systemd sets from the env file, and the lines it reads otherwise than they read (each also a
     warning of the module's). The member's systemd is asked only where its version matters: a comment that ends
     in a backslash."""
-    version = systemd_version(module) if assignments(text)["continued_comments"] else None
-    warnings = env_file_warnings(text, version, path)
+    read, version = assignments(text), None
+    if read["continued_comments"]:
+        version = systemd_version(module)
+        read = assignments(text, version)
+    warnings = env_file_warnings(text, version, path, read=read)
     for warning in warnings:
         module.warn(warning)
-    return parse_env_file(text, version), warnings
+    return parse_env_file(text, version, read=read), warnings
 
 
 def work_dir_problem(path):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_env import (
+    assignments,
     env_file_warnings,
     parse_env_file,
     quote_env_value,
@@ -30,6 +31,10 @@ ENV_257 = dict(ENV_252, P="after_comment_with_backslash")
                                               (None, ENV_257)])
 def test_what_systemd_sets(systemd, expected):
     assert parse_env_file(FILE, systemd) == expected
+    # one parse, given to both (as etcd_node_info does), reads the same
+    read = assignments(FILE, systemd)
+    assert parse_env_file(FILE, systemd, read=read) == expected
+    assert env_file_warnings(FILE, systemd, read=read) == env_file_warnings(FILE, systemd)
 
 
 WARNED = [

@@ -38,8 +38,10 @@ def test_taken_where_none_is_then_given_back(path):
     assert lock.acquire(path, ours, "node1") == dict(taken=True, holder=ours, stale="", written=True)
     assert json.load(open(path)) == ours
     assert lock.acquire(path, ours, "node1")["taken"]  # the same run again
-    assert not lock.release(path, "someone else") and os.path.exists(path)
-    assert lock.release(path, ours["id"]) and not os.path.exists(path)
+    assert lock.release(path, "someone else") == dict(ours=False, holder=ours) and os.path.exists(path)
+    assert lock.release(path, ours["id"], dry_run=True)["ours"] and os.path.exists(path)
+    assert lock.release(path, ours["id"]) == dict(ours=True, holder=ours) and not os.path.exists(path)
+    assert lock.release(path, ours["id"]) == dict(ours=False, holder={})
 
 
 def test_another_live_run_holds_it(path):
