@@ -92,7 +92,26 @@ def passed(row: dict) -> bool:
     return not row["outcome"].startswith("FAILED")
 
 
+def sweep_rows(rows: list[dict]) -> list[dict]:
+    """Issue #24's edge 8, the kill sweep on both etcd versions: one row per suite whose fault suite ran, from its
+    rows of runs killed and nodes killed (their tables are above)."""
+    out = []
+    for suite in sorted({r["suite"] for r in rows}):
+        mine = [r for r in rows if r["suite"] == suite and r["kind"] in ("interrupt", "node-death")]
+        if not mine:
+            continue
+        good = sum(passed(r) for r in mine)
+        out.append(dict(suite=suite, kind="edge-24", edge=8, playbook="disaster_recovery.yml, replace_member.yml",
+                        case="killed after each task, and a node killed mid-run, then run again (the fault suite)",
+                        outcome="recovered every time",
+                        detail="the runs killed and the nodes killed above", seconds=0.0))
+        if good != len(mine):
+            out[-1]["outcome"] = f"FAILED: {len(mine) - good} of {len(mine)} did not recover"
+    return out
+
+
 def render(rows: list[dict], note: str = "") -> str:
+    rows = rows + sweep_rows(rows)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     suites = sorted({r["suite"] for r in rows})
     out = [
