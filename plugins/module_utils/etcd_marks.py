@@ -47,6 +47,13 @@ def restore_dirs(data_dir, wal_dir=""):
     return out
 
 
+def wal_inside(wal_dir, data_dir):
+    """Whether a WAL dir lies inside the data dir (or is it): then it is no dir of its own, and moves with the data
+    dir."""
+    wal_dir, data_dir = (wal_dir or "").rstrip("/"), (data_dir or "").rstrip("/")
+    return bool(wal_dir) and bool(data_dir) and (wal_dir == data_dir or wal_dir.startswith(data_dir + "/"))
+
+
 def marks(data_dir, wal_dir=""):
     """Every mark of an earlier run around one data dir: in place (data), staged (staging) and retired (done); with a
     separate WAL dir, its marks in place (wal) and staged (wal_staging), else None."""

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import fix_hints
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_cluster import guess_client_url, members_outside
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import STAGING, matches, switched
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import STAGING, matches, switched, wal_inside
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import snapshot_cluster
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_tls_files import cert_facts
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_workdir import refusal as workdir_refusal
@@ -197,7 +197,14 @@ def _refusals(members, sources, state, snapshot, settings):
                 "ETCD_DATA_DIR to it in %s, or mount the disk one level up." % (
                     m["host"], data_dir, data_dir, STAGING, data_dir, env_file))
         wal_dir = m["wal"]["dir"]
-        if wal_dir and m["wal"].get("mountpoint") and not m["switched"]:
+        if wal_inside(wal_dir, data_dir) and not m["switched"]:
+            out.append(
+                "%s: the WAL dir %s (ETCD_WAL_DIR) is inside the data dir %s. A recovery restores each beside it and "
+                "switches each by a rename: the restored WAL would go away with the old data dir. Nothing was changed. "
+                "Fix: with etcd stopped, move the WAL dir out of the data dir (e.g. to %s-wal, keeping its owner) and "
+                "set ETCD_WAL_DIR to it in %s; or remove ETCD_WAL_DIR there and move the WAL files to %s/member/wal, "
+                "etcd's own place for them." % (m["host"], wal_dir, data_dir, data_dir, env_file, data_dir))
+        elif wal_dir and m["wal"].get("mountpoint") and not m["switched"]:
             out.append(
                 "%s: the WAL dir %s (ETCD_WAL_DIR) is a mount point. A recovery restores the WAL beside it (%s%s) and "
                 "renames that into place, and moves the old WAL dir aside: a mount point can be neither replaced nor "

@@ -12,6 +12,7 @@ cases (tests/unit/plugins/module_utils/test_etcd_replace.py).
 from __future__ import annotations
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import fix_hints
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import wal_inside
 
 # the states: healthy (started, voting, answering: nothing to do), resume (an earlier run added it and it runs as a
 # learner: start it if stopped and promote it), replace (remove its entry if any, add it again, join it)
@@ -44,7 +45,8 @@ def _member(m):
         error=(probe.get("error") or "").strip() if read else (m.get("error") or "").strip(),
         cluster_id=(probe.get("status") or {}).get("cluster_id") or 0,
         data=node.get("data") or {},
-        wal=node.get("wal") or {},
+        # a WAL dir inside the data dir moves aside with it, and etcd makes it again inside the new one
+        wal={} if wal_inside((node.get("wal") or {}).get("dir"), node.get("data_dir")) else node.get("wal") or {},
         unit_user=(node.get("unit") or {}).get("user") or "root",
         address_given=bool(inventory.get("address_given")),
     )

@@ -219,6 +219,13 @@ REFUSAL_CASES = [
       "can be neither replaced nor moved. Nothing was changed. Fix: with etcd stopped, move the WAL files one level "
       "down (install -d -o etcd -g etcd -m 0700 /data/etcd.wal/wal && mv /data/etcd.wal/*.wal /data/etcd.wal/wal/) "
       "and set ETCD_WAL_DIR=/data/etcd.wal/wal in /data/etcd.env, or mount the disk one level up."]),
+    ("a WAL dir inside the data dir",
+     [LOST, node(wal=dict(dir="/data/etcd.data/wal")), LOST], {},
+     ["node2: the WAL dir /data/etcd.data/wal (ETCD_WAL_DIR) is inside the data dir /data/etcd.data. A recovery "
+      "restores each beside it and switches each by a rename: the restored WAL would go away with the old data dir. "
+      "Nothing was changed. Fix: with etcd stopped, move the WAL dir out of the data dir (e.g. to /data/etcd.data-wal,"
+      " keeping its owner) and set ETCD_WAL_DIR to it in /data/etcd.env; or remove ETCD_WAL_DIR there and move the "
+      "WAL files to /data/etcd.data/member/wal, etcd's own place for them."]),
     ("a WAL mount point whose data dir alone was switched", [node(wal=dict(mountpoint=True), data=mark()), LOST,
                                                              LOST], {}, ["node1: the WAL dir /data/etcd.wal"]),
     ("a WAL mount point an earlier run switched already (both dirs)",

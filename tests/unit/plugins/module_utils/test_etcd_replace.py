@@ -121,6 +121,9 @@ CASES = [
           steps=FULL_STEPS[:2] + ["move /data/etcd-wal/wal aside to /data/etcd-wal/wal.20261204T010000Z"]
           + FULL_STEPS[2:6] + ["start etcd on node1 and wait until it serves (it makes its WAL dir "
                                "/data/etcd-wal/wal)"] + FULL_STEPS[7:])),
+    ("a WAL dir inside the data dir moves aside with it: no step, no refusal of its own",
+     [dict(DOWN, wal=dict(dir="/data/etcd.data/wal", parent_writable=False, mountpoint=True)), {}, {}], NODE1_DOWN, {},
+     dict(state="replace", refusals=[], move_aside=["/data/etcd.data"], steps=FULL_STEPS)),
     ("a WAL dir moved aside by an interrupted run (no WAL files left): not moved again",
      [dict(DOWN, initialised=False, wal=dict(holds_wal=False)), {}, {}], NODE1_DOWN, {},
      dict(state="replace", refusals=[], move_aside=[])),
