@@ -412,12 +412,14 @@ def existing(path):
     return path
 
 
-def owner_of(path):
-    """(user name, group name) of a path; '' for what does not exist or has no name."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return "", ""
+def owner_of(path, st=None):
+    """(user name, group name) of a path (or of its stat result `st`, when the caller has it); '' for what does not
+    exist or has no name."""
+    if st is None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return "", ""
     try:
         user = pwd.getpwuid(st.st_uid).pw_name
     except KeyError:
@@ -486,7 +488,7 @@ def wal_state(wal_dir, unit, points):
         st = None
         described = "missing" if isinstance(exc, FileNotFoundError) else exc.strerror or "unreadable"
     if st is not None:
-        p_owner, p_group = owner_of(parent)
+        p_owner, p_group = owner_of(parent, st)
         described = "%s:%s %04o" % (p_owner or st.st_uid, p_group or st.st_gid, stat.S_IMODE(st.st_mode))
     return dict(dir=wal_dir, exists=os.path.isdir(wal_dir), mountpoint=is_mount(wal_dir, points), owner=owner,
                 holds_wal=bool(glob.glob(os.path.join(glob.escape(wal_dir), "*.wal"))), group=group,
