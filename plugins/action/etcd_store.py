@@ -10,11 +10,18 @@ retention) stays in module_utils/etcd_backup_store.py, which the members' timer 
 
 from __future__ import annotations
 
+import json
 import os
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import SIDECARS, prune, write_sidecars
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import (
+    SIDECARS,
+    prune,
+    write_file,
+    write_sidecars,
+)
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_drill import merge
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import snapshot_cluster
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_snapshot_file import read_meta
 
@@ -42,6 +49,25 @@ def ready(path, check_mode):
     return out
 
 
+def drilled(snapshot, metadata, check_mode):
+    """A drill's result into the snapshot's NAME.json (its drill fields only, the rest as it is there now), written
+    under a hidden name, then renamed. A snapshot without a NAME.json gets none: a file the store did not make stays
+    nobody's (retention leaves it alone)."""
+    side = snapshot + ".json"
+    if not os.path.isfile(side):
+        return dict(changed=False, recorded=False, why="%s has no metadata (%s) to record the drill in" % (
+            snapshot, os.path.basename(side)))
+    current = read_meta(snapshot)
+    if not current:
+        return dict(changed=False, recorded=False, why="%s is not a JSON object; it was left as it is" % side)
+    updated = merge(current, metadata)
+    if updated == current:
+        return dict(changed=False, recorded=True, written=[])
+    if not check_mode:
+        write_file(side, json.dumps(updated, indent=2, sort_keys=True) + "\n")
+    return dict(changed=True, recorded=True, written=[side])
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("path", "state", "name", "sha256", "metadata", "cluster", "keep", "protect", "members"))
@@ -51,7 +77,7 @@ class ActionModule(ActionBase):
         del tmp
         args = self.validate_argument_spec(argument_spec=dict(
             path=dict(type="path", required=True),
-            state=dict(type="str", required=True, choices=["ready", "saved", "pruned"]),
+            state=dict(type="str", required=True, choices=["ready", "saved", "pruned", "drilled"]),
             name=dict(type="str"),
             sha256=dict(type="str"),
             metadata=dict(type="dict"),
@@ -59,7 +85,7 @@ class ActionModule(ActionBase):
             keep=dict(type="int"),
             protect=dict(type="list", elements="str", default=[]),
             members=dict(type="list", elements="dict", default=[]),
-        ), required_if=[("state", "saved", ("name", "sha256", "metadata")),
+        ), required_if=[("state", "saved", ("name", "sha256", "metadata")), ("state", "drilled", ("name", "metadata")),
                         ("state", "pruned", ("cluster", "keep"))])[1]
         path, state, check = args["path"], args["state"], self._task.check_mode
         result.update(path=path, changed=False)
@@ -70,6 +96,8 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, msg="The store %s is not a directory on the controller. Fix: run the "
                                                  "backup role's preflight first (it creates the store)." % path)
         try:
+            if state == "drilled":
+                return dict(result, **drilled(os.path.join(path, args["name"]), args["metadata"], check))
             if state == "saved":
                 snapshot = os.path.join(path, args["name"])
                 written = ([snapshot + ext for ext in SIDECARS] if check
@@ -86,6 +114,7 @@ class ActionModule(ActionBase):
         except OSError as exc:
             return dict(result, failed=True, msg="Could not %s in the store %s: %s. Fix: check the controller's disk "
                                                  "(space, permissions) and run the backup again."
-                                                 % ("write the sidecars" if state == "saved" else "prune", path, exc))
+                                                 % ({"saved": "write the sidecars", "drilled": "record the drill"}.get(
+                                                     state, "prune"), path, exc))
         return dict(result, changed=bool(removed), kept=[os.path.join(path, n) for n in kept],
                     removed=[os.path.join(path, n) for n in removed])

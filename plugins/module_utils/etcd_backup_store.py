@@ -206,7 +206,8 @@ def run_job(config, client=None, now=None):
         name = stored_name(cluster, stamp, snap["revision"])
         final = os.path.join(directory, name)
         meta = dict(file=name, sha256=snap["sha256"], size=snap["size"], revision=snap["revision"],
-                    hash=snap["hash"], total_keys=snap["total_keys"], keys=snap["keys"],
+                    hash=snap["hash"], total_keys=snap["total_keys"], keys=snap["keys"], kv_hash=snap["kv_hash"],
+                    kv_hash_compact_revision=snap["kv_hash_compact_revision"],
                     etcd_version=snap["etcd_version"],
                     cluster_id=format(info["cluster_id"], "x"), cluster_token=cluster,
                     members=[m["name"] for m in info["members"]],

@@ -470,6 +470,22 @@ class EtcdClient:
         # omitempty: a count of 0 is absent
         return int(data.get("count", 0))
 
+    def hash_kv(self, endpoints, revision=0):
+        """etcd's own hash of its keys and their history (HashKV) at `revision` (0: the current one), from the first
+        endpoint: dict(hash, compact_revision, revision). Two members, or a member and a restore of its snapshot,
+        that hold the same history up to `revision` and compacted at the same revision give the same hash. With
+        etcd auth on it needs the root role."""
+        data = self.run_json("etcdctl", ["endpoint", "hashkv"] + (["--rev=%d" % revision] if revision else []),
+                             endpoints=endpoints)
+        answer = (data or [{}])[0].get("HashKV") or {}
+        # omitempty: a hash or compact revision of 0 is absent
+        return dict(hash=int(answer.get("hash", 0)), compact_revision=int(answer.get("compact_revision", 0)),
+                    revision=int((answer.get("header") or {}).get("revision", 0)))
+
+    def compact(self, revision, endpoints=None):
+        """Compact the history up to `revision` and wait until the member has removed it (--physical)."""
+        self.run("etcdctl", ["compact", str(int(revision)), "--physical"], endpoints=endpoints)
+
     def member_add(self, name, peer_urls, learner=False):
         args = ["member", "add", name, "--peer-urls=" + ",".join(peer_urls)]
         if learner:

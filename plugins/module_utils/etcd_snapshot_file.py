@@ -173,6 +173,17 @@ def user_keys(client, endpoint, revision):
         return None
 
 
+def kv_hash(client, endpoint, revision):
+    """etcd's KV hash (HashKV) at the snapshot's revision, asked of the member it came from: what a restore of the
+    snapshot must give back (a restore drill compares it). dict(hash, compact_revision), or None when the member
+    cannot say (it compacted that revision away already; with etcd auth on, a user without the root role)."""
+    try:
+        answer = client.hash_kv([endpoint], revision)
+    except EtcdError:
+        return None
+    return dict(hash=answer["hash"], compact_revision=answer["compact_revision"])
+
+
 def save(client, path, endpoint, timeout, settle=None, sidecar=True):
     """Save a snapshot from one endpoint to `path`, verified before it gets that name.
 
@@ -214,8 +225,10 @@ def save(client, path, endpoint, timeout, settle=None, sidecar=True):
             if os.path.exists(leftover):
                 os.unlink(leftover)
     status = info["status"]
+    kv = kv_hash(client, endpoint, status["revision"])
     return dict(path=path, sidecar=sidecar_path(path) if sidecar else "", endpoint=endpoint, size=info["size"],
                 sha256=info["sha256"], revision=status["revision"], hash=status["hash"],
                 total_keys=status["total_keys"], keys=user_keys(client, endpoint, status["revision"]),
+                kv_hash=kv["hash"] if kv else None, kv_hash_compact_revision=kv["compact_revision"] if kv else None,
                 etcd_version=member["version"],
                 duration=round(time.monotonic() - started, 3))

@@ -119,6 +119,19 @@ keys:
       back); null when the member no longer has that revision, or when the file existed already.
   returned: success
   type: int
+kv_hash:
+  description:
+    - etcd's hash of the keys and their history at the snapshot's revision (C(HashKV), etcd's own consistency
+      hash), asked of the member it came from. A restore of the snapshot gives the same hash; the restore drill
+      (M(etcd_ops.etcd.etcd_snapshot_drill)) compares them.
+    - Null when the member cannot say (it compacted that revision away already; with etcd auth on, a user without
+      the root role), or when the file existed already.
+  returned: success
+  type: int
+kv_hash_compact_revision:
+  description: The revision the member had compacted its history to when it gave RV(kv_hash) (null with it).
+  returned: success
+  type: int
 etcd_version:
   description: The version of the member the snapshot came from.
   returned: success
@@ -211,7 +224,8 @@ def main():
             status = info["status"]
             module.exit_json(changed=False, path=p["path"], sidecar=info["sidecar"]["path"], endpoint=endpoint,
                              size=info["size"], sha256=info["sha256"], revision=status["revision"],
-                             hash=status["hash"], total_keys=status["total_keys"], keys=None, etcd_version="",
+                             hash=status["hash"], total_keys=status["total_keys"], keys=None, kv_hash=None,
+                             kv_hash_compact_revision=None, etcd_version="",
                              duration=0.0,
                              msg="%s exists; set force to replace it" % p["path"], commands=client.commands)
         if module.check_mode:

@@ -19,6 +19,10 @@ description:
     named as the backup role names them (C(<cluster>-<UTC time>-r<revision>.db)) and whose metadata names a member
     of O(members) (same name, a peer URL in common) count; anything else in the store is left alone, and a snapshot
     in O(protect) is never removed.
+  - O(state=drilled) records a restore drill in a snapshot's C(NAME.json) - the drill fields of O(metadata) (the
+    RV(etcd_ops.etcd.etcd_snapshot_drill#module:metadata) of M(etcd_ops.etcd.etcd_snapshot_drill)), and nothing
+    else of it - under a hidden name first, then renamed. A snapshot without a C(NAME.json), or whose C(NAME.json)
+    is no JSON object, is left as it is (RV(recorded=false)).
   - An action plugin only; it runs nothing on the target.
 options:
   path:
@@ -29,15 +33,17 @@ options:
     description: What to do, see above.
     type: str
     required: true
-    choices: [ready, saved, pruned]
+    choices: [ready, saved, pruned, drilled]
   name:
-    description: The snapshot's file name in the store (O(state=saved)).
+    description: The snapshot's file name in the store (O(state=saved), O(state=drilled)).
     type: str
   sha256:
     description: The snapshot's sha256 (O(state=saved)).
     type: str
   metadata:
-    description: The snapshot's metadata, written as C(NAME.json) (O(state=saved)).
+    description:
+      - The snapshot's metadata, written as C(NAME.json) (O(state=saved)).
+      - With O(state=drilled), the metadata with the drill recorded; only its drill fields are written.
     type: dict
   cluster:
     description: The cluster's name in the store, the first part of its snapshots' names (O(state=pruned)).
@@ -121,9 +127,17 @@ error:
   type: str
 written:
   description: The sidecars written (in check mode, those it would write).
-  returned: state is saved
+  returned: state is saved or drilled
   type: list
   elements: str
+recorded:
+  description: Whether the snapshot has a C(NAME.json) the drill is recorded in (O(state=drilled)).
+  returned: state is drilled
+  type: bool
+why:
+  description: Why the drill was not recorded.
+  returned: state is drilled and not recorded
+  type: str
 kept:
   description: This cluster's snapshots kept, newest first.
   returned: state is pruned

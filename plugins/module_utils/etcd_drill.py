@@ -1,0 +1,244 @@
+# Copyright: etcd_ops.etcd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Private to etcd_ops.etcd: not a public API, may change without notice.
+"""The restore drill's decisions (verify_backup.yml, etcd_snapshot_drill): what a snapshot promises (its metadata,
+else `snapshot status`), how the scratch etcd's answers compare with it, the verdict, and what goes back into the
+metadata. Pure functions, no I/O: tests/unit/plugins/module_utils/test_etcd_drill.py drives them over tables.
+
+What is compared, at the snapshot's revision R:
+- the revision the restored etcd is at (a restore without a revision bump keeps the snapshot's);
+- the number of keys at R (backup.yml asked the member it came from);
+- etcd's hash of the keys and their history at R (HashKV): equal on two copies of one history that were compacted
+  at the same revision. The member may compact between the snapshot and its HashKV (a kube-apiserver compacts every
+  5 minutes): the metadata records the compact revision the hash was taken at, and the scratch etcd is compacted to
+  it first (`compact_to`), so that the two hashes cover the same history.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import listed_snapshots
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import snapshot_cluster
+
+# the restored database is about the snapshot's size (a tenth more for what etcd adds on start), and etcd
+# preallocates its first WAL file
+ROOM = 1.1
+WAL_FILE = 64 * 1024 * 1024
+RESULTS = ("passed", "failed")
+# what a drill writes into a snapshot's metadata (`record`); every other field is the backup's
+DRILL_FIELDS = ("verified_at", "drill_result", "drilled_at", "drill_seconds", "drill")
+
+
+def as_int(value):
+    """An int from metadata written by a template: None for None, '', 'None', or anything that is not a number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def space_needed(size):
+    """Bytes the scratch dir needs: the restored database and the first WAL file."""
+    return int(int(size) * ROOM) + WAL_FILE
+
+
+def expected(meta, status):
+    """What a restore of the snapshot must give back: its revision (the file's own, from `snapshot status`), and
+    from its metadata (backup.yml's NAME.json; {} when there is none) the revision it names, the keys at it and
+    the KV hash with the compact revision it was taken at (None where the metadata does not say)."""
+    meta = meta or {}
+    hashed = as_int(meta.get("kv_hash"))
+    return dict(file_revision=as_int(status.get("revision")) or 0,
+                revision=as_int(meta.get("revision")),
+                keys=as_int(meta.get("keys")),
+                kv_hash=hashed,
+                kv_hash_compact_revision=as_int(meta.get("kv_hash_compact_revision")) if hashed is not None else None,
+                cluster=meta.get("cluster_token") or "", etcd_version=meta.get("etcd_version") or "",
+                has_metadata=bool(meta))
+
+
+def compact_to(want, scratch_compact):
+    """The revision to compact the scratch etcd to before its KV hash is compared, or 0 for none: the one the
+    recorded hash was taken at, when that is later than the restored history's own compaction (the member compacted
+    between the snapshot and its HashKV) and within the snapshot's history."""
+    revision = want["file_revision"]
+    target = want["kv_hash_compact_revision"]
+    if want["kv_hash"] is None or target is None:
+        return 0
+    return target if scratch_compact < target <= revision else 0
+
+
+def compare(want, seen):
+    """The differences between what the snapshot promises (`expected`) and what the scratch etcd showed (`seen`:
+    revision, keys at the revision, kv_hash and kv_hash_compact_revision, each None when it was not read), and what
+    was and was not checked. Returns dict(differences, checked, not_checked), each a list of sentences."""
+    differences, checked, not_checked = [], [], []
+    revision = want["file_revision"]
+    if want["revision"] is not None and want["revision"] != revision:
+        differences.append("revision: the metadata says %d, the file holds revision %d (the metadata is another "
+                           "snapshot's)" % (want["revision"], revision))
+    if seen.get("revision") is not None:
+        checked.append("revision %d" % revision)
+        if seen["revision"] != revision:
+            differences.append("revision: the snapshot is at %d, the restored etcd at %d" % (revision,
+                                                                                            seen["revision"]))
+    if want["keys"] is None:
+        not_checked.append("keys: %s" % ("not in the metadata" if want["has_metadata"] else "no metadata"))
+    elif seen.get("keys") is not None:
+        checked.append("%d keys" % want["keys"])
+        if seen["keys"] != want["keys"]:
+            differences.append("keys at revision %d: the metadata says %d, the restored etcd has %d" % (
+                revision, want["keys"], seen["keys"]))
+    if want["kv_hash"] is None:
+        not_checked.append("KV hash: %s" % (
+            "not in the metadata (a backup made before it was recorded, or by a user without etcd's root role)"
+            if want["has_metadata"] else "no metadata"))
+    elif seen.get("kv_hash") is not None:
+        checked.append("KV hash %d" % want["kv_hash"])
+        if seen["kv_hash"] != want["kv_hash"]:
+            differences.append(
+                "KV hash at revision %d: the metadata says %d (history compacted at %s), the restored etcd gives %d "
+                "(compacted at %s)" % (revision, want["kv_hash"], want["kv_hash_compact_revision"], seen["kv_hash"],
+                                       seen.get("kv_hash_compact_revision")))
+    return dict(differences=differences, checked=checked, not_checked=not_checked)
+
+
+def verdict(differences, failure=""):
+    """'failed' when the snapshot did not restore or serve (`failure`) or its contents differ; else 'passed'."""
+    return "failed" if failure or differences else "passed"
+
+
+def record(drill, meta=None):
+    """The snapshot's metadata with this drill in it. `drill`: dict(result, time, seconds, member, etcd_version,
+    restore_seconds, serve_seconds, checked, not_checked, differences, failure). `verified_at` is the time of the
+    last drill, kept only while the last drill passed; `drill_result` and `drill_seconds` say the last one's."""
+    if drill.get("result") not in RESULTS:
+        raise ValueError("a drill's result is passed or failed, not %r" % (drill.get("result"),))
+    out = dict(meta or {})
+    out.pop("verified_at", None)
+    if drill["result"] == "passed":
+        out["verified_at"] = drill["time"]
+    out.update(drill_result=drill["result"], drilled_at=drill["time"], drill_seconds=drill["seconds"],
+               drill={key: drill.get(key) for key in (
+                   "member", "etcd_version", "restore_seconds", "serve_seconds", "checked", "not_checked",
+                   "differences", "failure")})
+    return out
+
+
+def failure_message(snapshot, differences, failure):
+    """The message of a failed drill: which snapshot, what failed or differed, and what to do."""
+    if failure:
+        why = "%s. The snapshot is damaged or is no etcd snapshot" % failure
+    else:
+        why = ("%s. It restores and serves, but not what was recorded when it was taken: the metadata is another "
+               "snapshot's, or the file was changed" % "; ".join(differences))
+    return ("The restore drill of %s failed: %s. The snapshot and its sidecars were kept as they are. Fix: do not count "
+            "on this snapshot for a recovery; take a new backup (backup.yml) and drill it, and find what changed "
+            "this one (the disk, a copy, a hand edit)." % (snapshot, why))
+
+
+def merge(current, drilled):
+    """`current` metadata (as it is in the store now) with the drill fields of `drilled` (a `record`), and no
+    other change: a drill rewrites only what it owns."""
+    out = {key: value for key, value in (current or {}).items() if key not in DRILL_FIELDS}
+    out.update({key: drilled[key] for key in DRILL_FIELDS if key in drilled})
+    return out
+
+
+def _seen(m):
+    """One member as the drill's preflight read it (etcd_node_info): reachable, read, healthy, its unit's user."""
+    node = m.get("node") or {}
+    env = node.get("env") or {}
+    unit = node.get("unit") or {}
+    reachable = not m.get("unreachable")
+    read = reachable and not m.get("error")
+    probe = node.get("probe") or {}
+    healthy = read and bool(probe.get("quorate"))
+    if not reachable:
+        health = "unreachable"
+    elif not read:
+        health = "not read: %s" % (m.get("error") or "").strip()
+    else:
+        health = "healthy" if healthy else "unhealthy" + (": " + probe["error"].strip() if probe.get("error") else "")
+    user = (unit.get("user") or "root") if unit.get("load_state") == "loaded" else "etcd"
+    peer_urls = [u.strip() for u in (env.get("ETCD_INITIAL_ADVERTISE_PEER_URLS") or "").split(",") if u.strip()]
+    return dict(host=m["host"], read=read, healthy=healthy, health=health, user=user,
+                name=env.get("ETCD_NAME") or m["host"], peer_urls=peer_urls,
+                etcd_version=(node.get("versions") or {}).get("etcdctl") or "")
+
+
+def drill_plan(members, settings=None):
+    """The decision of verify_backup.yml: which snapshot to drill, on which member, as which user; and the refusals.
+
+    `members`: the play's hosts in inventory order, each dict(host, unreachable, error, node) as the etcd_node_info
+    task left them. `settings`: member (etcd_verify_member, '' for the first healthy one, else the first one read:
+    a drill needs the member's etcd binary, not its cluster), user (etcd_verify_user, '' for the user the member's
+    unit runs etcd as), snapshot (etcd_snapshot: a path on the controller, '' for the newest of this cluster's in
+    the store), snapshot_is_file (whether it is a file), snapshot_meta (its metadata), store (etcd_backup_dir), stored (the store's *.db paths) and metas (their metadata, in that order).
+
+    Returns dict(member, user, snapshot, meta, cluster (the snapshot's match with the play's cluster: same, other,
+    unknown, and why), hosts (each member's health), refusals).
+    """
+    settings = settings or {}
+    seen = [_seen(m) for m in members]
+    by_host = {m["host"]: m for m in seen}
+    chosen = settings.get("member") or ""
+    out = dict(member="", user="", snapshot="", meta={}, cluster=dict(match="unknown", reason=""),
+               hosts={m["host"]: m["health"] for m in seen}, refusals=[])
+    if chosen:
+        if chosen not in by_host or not by_host[chosen]["read"]:
+            out["refusals"].append(
+                "etcd_verify_member %s is not a member of the play that could be read (%s). Nothing was changed. Fix: "
+                "pick a member that is reachable (it needs no quorum, only its etcd binary), or leave "
+                "etcd_verify_member empty." % (chosen, by_host[chosen]["health"] if chosen in by_host
+                                               else "not in group etcd"))
+        else:
+            out["member"] = chosen
+    else:
+        pick = next((m for m in seen if m["healthy"]), None) or next((m for m in seen if m["read"]), None)
+        if pick is None:
+            out["refusals"].append(
+                "No member of group etcd could be read (%s). Nothing was changed. Fix: a drill needs one reachable "
+                "member where become works; check SSH and sudo on the members." % "; ".join(
+                    "%s: %s" % (m["host"], m["health"]) for m in seen))
+        else:
+            out["member"] = pick["host"]
+    if out["member"]:
+        out["user"] = settings.get("user") or by_host[out["member"]]["user"]
+        if out["user"] == "root":
+            out["refusals"].append(
+                "The unit on %s runs etcd as root, and the drill's scratch etcd never runs as root. Nothing was "
+                "changed. Fix: set etcd_verify_user to an unprivileged user (etcd)." % out["member"])
+    play = [(m["name"], m["peer_urls"]) for m in seen if m["read"]]
+    stored = list(settings.get("stored") or [])
+    metas = list(settings.get("metas") or [])
+    if len(stored) != len(metas):
+        raise ValueError("%d stored snapshots but %d metadata" % (len(stored), len(metas)))
+    meta_of = dict(zip(stored, metas))  # noqa: B905 (lengths checked)
+    if settings.get("snapshot") and not settings.get("snapshot_is_file", True):
+        out["refusals"].append(
+            "etcd_snapshot %s is not a file on the controller. Nothing was changed. Fix: give the path of a snapshot "
+            "file (relative to where ansible-playbook runs), or leave etcd_snapshot empty for the newest of this "
+            "cluster's in etcd_backup_dir." % settings["snapshot"])
+    elif settings.get("snapshot"):
+        out["snapshot"] = settings["snapshot"]
+        out["meta"] = dict(settings.get("snapshot_meta") or meta_of.get(out["snapshot"]) or {})
+    else:
+        ordered = listed_snapshots(stored, paths=True)["names"]
+        ours = [path for path in ordered if snapshot_cluster(meta_of.get(path) or {}, play)["match"] == "same"]
+        if ours:
+            out["snapshot"], out["meta"] = ours[-1], dict(meta_of.get(ours[-1]) or {})
+        else:
+            out["refusals"].append(
+                "The store %s holds no snapshot of this cluster (%d snapshot(s) there, none whose metadata names "
+                "these members: %s). Nothing was changed. Fix: take one with backup.yml, point etcd_backup_dir at "
+                "your store, or name a file with -e etcd_snapshot=PATH." % (
+                    settings.get("store") or "etcd_backup_dir", len(ordered),
+                    ", ".join("%s=%s" % (name, ",".join(urls)) for name, urls in play) or "none read"))
+    if out["snapshot"]:
+        out["cluster"] = snapshot_cluster(out["meta"], play) if play else dict(match="unknown", reason="")
+    return out
