@@ -110,3 +110,44 @@ def test_pruned_in_check_mode_and_with_keep_0_removes_nothing(tmp_path):
 def test_refused_input(tmp_path, args, text):
     got = run(dict(dict(path=str(tmp_path), members=MEMBERS), **args))
     assert got["failed"] and text in got["msg"]
+
+
+def test_drilled_writes_only_the_drill_fields_atomically_0600(tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    name = "etcd-cluster-20261201T000000Z-r5.db"
+    snapshot(store, name)
+    side = store / (name + ".json")
+    before = json.loads(side.read_text())
+    drilled = dict(before, keys=999, verified_at="2026-12-05T00:00:00Z", drill_result="passed",
+                   drilled_at="2026-12-05T00:00:00Z", drill_seconds=0.4, drill={"member": "node1"})
+    out = run(dict(path=str(store), state="drilled", name=name, metadata=drilled))
+    assert out["changed"] and out["recorded"] and out["written"] == [str(side)]
+    after = json.loads(side.read_text())
+    assert after == dict(before, verified_at="2026-12-05T00:00:00Z", drill_result="passed",
+                         drilled_at="2026-12-05T00:00:00Z", drill_seconds=0.4, drill={"member": "node1"})
+    assert oct(side.stat().st_mode & 0o777) == "0o600"
+    assert sorted(p.name for p in store.iterdir()) == sorted([name, name + ".json", name + ".sha256"])
+    # the same again changes nothing; a failed drill takes verified_at away
+    assert not run(dict(path=str(store), state="drilled", name=name, metadata=drilled))["changed"]
+    failed = dict(drilled, drill_result="failed")
+    del failed["verified_at"]
+    run(dict(path=str(store), state="drilled", name=name, metadata=failed))
+    assert "verified_at" not in json.loads(side.read_text())
+    # check mode writes nothing
+    assert run(dict(path=str(store), state="drilled", name=name, metadata=drilled), check_mode=True)["changed"]
+    assert json.loads(side.read_text())["drill_result"] == "failed"
+
+
+def test_drilled_leaves_a_snapshot_without_metadata_alone(tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    bare = "etcd-cluster-20261201T000000Z-r5.db"
+    snapshot(store, bare, meta=False)
+    out = run(dict(path=str(store), state="drilled", name=bare, metadata=dict(drill_result="passed")))
+    assert not out["changed"] and not out["recorded"] and "has no metadata" in out["why"]
+    assert not (store / (bare + ".json")).exists()
+    (store / (bare + ".json")).write_text("[1, 2]")
+    out = run(dict(path=str(store), state="drilled", name=bare, metadata=dict(drill_result="passed")))
+    assert not out["recorded"] and "is not a JSON object" in out["why"]
+    assert (store / (bare + ".json")).read_text() == "[1, 2]"

@@ -51,6 +51,7 @@ def etcd(fake_etcd_class, recorded, version):
     fake.on("member list -w json", recorded(version, "member_list.json"))
     fake.on("snapshot save", "Snapshot saved\n", do=save)
     fake.on("get", recorded(version, "get_count.json"))
+    fake.on("endpoint hashkv", recorded(version, "endpoint_hashkv.json"))
     fake.client = EtcdClient(Runner(fake))
     return fake
 
@@ -76,6 +77,8 @@ def test_a_verified_snapshot_under_its_final_name_with_sidecars(etcd, recorded, 
     assert meta["file"] == name and meta["sha256"] == digest and meta["size"] == len(etcd.data)
     assert meta["revision"] == status["revision"] and meta["total_keys"] == status["totalKey"]
     assert meta["keys"] == json.loads(recorded(version, "get_count.json"))["count"]
+    hashed = json.loads(recorded(version, "endpoint_hashkv.json"))[0]["HashKV"]
+    assert meta["kv_hash"] == hashed["hash"] and meta["kv_hash_compact_revision"] == hashed["compact_revision"]
     assert sorted(meta["members"]) == sorted(m["name"] for m in members)
     assert meta["member_peer_urls"] == {m["name"]: m["peerURLs"] for m in members}  # the cluster's identity
     assert meta["source_member"] == "node1" and meta["time"] == "2026-11-25T02:30:05Z"

@@ -17,6 +17,7 @@ def tools(fake, version, recorded):
     fake.on("snapshot status", recorded(version, "snapshot_status.json"))
     fake.on("endpoint status -w json", json.dumps(json.loads(recorded(version, "endpoint_status.json"))[:1]))
     fake.on("get", recorded(version, "get_count.json"))
+    fake.on("endpoint hashkv", recorded(version, "endpoint_hashkv.json"))
     return fake
 
 
@@ -38,6 +39,10 @@ def test_save_writes_atomically_with_sidecar_and_mode(fake_etcd, run_module, rec
     count = next(argv for argv in fake.argvs() if argv[1] == "get")
     at = ["--rev=%d" % status["revision"]] if status["revision"] else ["--consistency=s"]
     assert count[-3:] == at + ["-w", "json"]
+    hashed = json.loads(recorded(version, "endpoint_hashkv.json"))[0]["HashKV"]
+    assert result["kv_hash"] == hashed["hash"] and result["kv_hash_compact_revision"] == hashed["compact_revision"]
+    asked = next(argv for argv in fake.argvs() if argv[1:3] == ["endpoint", "hashkv"])
+    assert asked[3:] == (["--rev=%d" % status["revision"]] if status["revision"] else []) + ["-w", "json"]
     assert path.read_bytes() == data and oct(path.stat().st_mode & 0o777) == "0o600"
     assert (tmp_path / "s.db.sha256").read_text() == f"{result['sha256']}  s.db\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.db", "s.db.sha256"]
@@ -128,8 +133,10 @@ def test_save_without_the_key_count_when_the_revision_is_compacted(fake_etcd, ru
             handle.write(data)
     fake = tools(fake_etcd(), version, recorded).on("snapshot save", "Snapshot saved\n", do=save)
     fake.on("get", "", rc=1, stderr=recorded(version, "get_count_compacted.err"))
+    fake.on("endpoint hashkv", "[]", rc=1, stderr=recorded(version, "endpoint_hashkv_compacted.err"))
     result = run_module(etcd_snapshot, {"path": str(tmp_path / "s.db")})
     assert result["changed"] and result["keys"] is None and (tmp_path / "s.db").exists()
+    assert result["kv_hash"] is None and result["kv_hash_compact_revision"] is None
 
 
 def test_info_without_status_needs_no_etcd_tool(fake_etcd, run_module, tmp_path):

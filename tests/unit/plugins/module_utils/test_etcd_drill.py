@@ -1,0 +1,210 @@
+"""The restore drill's decisions over tables of cases: what a snapshot promises, how the scratch etcd's answers
+compare, the compaction that makes the KV hashes comparable, the record in the metadata, and the plan (which
+snapshot, which member, which user, the refusals). The verify_backup scenario proves the same rows on the lab."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_drill as drill
+
+META = dict(revision=54, keys=53, kv_hash=2558562925, kv_hash_compact_revision=40, cluster_token="etcd-cluster",
+            etcd_version="3.4.23", file="etcd-cluster-20261205T032817Z-r54.db")
+SEEN = dict(revision=54, keys=53, kv_hash=2558562925, kv_hash_compact_revision=40)
+
+
+@pytest.mark.parametrize("value,expected", [
+    (5, 5), ("5", 5), (" 12 ", 12), (None, None), ("", None), ("None", None), (True, None), ("x", None), (0, 0),
+])
+def test_as_int_reads_what_a_template_wrote(value, expected):
+    assert drill.as_int(value) == expected
+
+
+def test_expected_from_the_metadata_and_the_file():
+    want = drill.expected(dict(META, keys="53", kv_hash="2558562925"), dict(revision=54))
+    assert want == dict(file_revision=54, revision=54, keys=53, kv_hash=2558562925, kv_hash_compact_revision=40,
+                        cluster="etcd-cluster", etcd_version="3.4.23", has_metadata=True)
+    bare = drill.expected({}, dict(revision=9))
+    assert bare["file_revision"] == 9 and bare["revision"] is None and bare["keys"] is None
+    assert not bare["has_metadata"]
+    # a hash without its compact revision is still compared; a compact revision without a hash means nothing
+    assert drill.expected(dict(META, kv_hash=None), dict(revision=54))["kv_hash_compact_revision"] is None
+
+
+COMPARE = [
+    ("all equal", META, SEEN, [], ["revision 54", "53 keys", "KV hash 2558562925"], []),
+    ("a key missing", META, dict(SEEN, keys=52),
+     ["keys at revision 54: the metadata says 53, the restored etcd has 52"], None, []),
+    ("another hash", META, dict(SEEN, kv_hash=1),
+     ["KV hash at revision 54: the metadata says 2558562925 (history compacted at 40), the restored etcd gives 1 "
+      "(compacted at 40)"], None, []),
+    ("the restored etcd at another revision", META, dict(SEEN, revision=60),
+     ["revision: the snapshot is at 54, the restored etcd at 60"], None, []),
+    ("metadata of another snapshot", dict(META, revision=99), SEEN,
+     ["revision: the metadata says 99, the file holds revision 54 (the metadata is another snapshot's)"], None, []),
+    ("no keys and no hash recorded (an older backup)", dict(META, keys=None, kv_hash=None), SEEN, [],
+     ["revision 54"], ["keys: not in the metadata", "KV hash: not in the metadata (a backup made before it was "
+                       "recorded, or by a user without etcd's root role)"]),
+    ("no metadata at all", {}, SEEN, [], ["revision 54"], ["keys: no metadata", "KV hash: no metadata"]),
+]
+
+
+@pytest.mark.parametrize("case,meta,seen,differences,checked,not_checked", COMPARE, ids=[c[0] for c in COMPARE])
+def test_compare(case, meta, seen, differences, checked, not_checked):
+    out = drill.compare(drill.expected(meta, dict(revision=54)), seen)
+    assert out["differences"] == differences
+    if checked is not None:
+        assert out["checked"] == checked
+    assert out["not_checked"] == not_checked
+    assert drill.verdict(out["differences"]) == ("failed" if differences else "passed")
+
+
+@pytest.mark.parametrize("recorded,scratch,target", [
+    (40, 40, 0),    # the same compaction: nothing to do
+    (45, 30, 45),   # the member compacted between the snapshot and its HashKV: the scratch etcd follows
+    (30, 45, 0),    # the scratch's history is compacted further than the record's: no compaction undoes that
+    (60, 30, 0),    # beyond the snapshot's revision: not a compaction of its history
+    (0, 0, 0),
+])
+def test_compact_to(recorded, scratch, target):
+    assert drill.compact_to(drill.expected(dict(META, kv_hash_compact_revision=recorded), dict(revision=54)),
+                            scratch) == target
+    assert drill.compact_to(drill.expected(dict(META, kv_hash=None), dict(revision=54)), scratch) == 0
+
+
+def test_a_failure_fails_whatever_compared():
+    assert drill.verdict([], "it does not restore: boom") == "failed"
+
+
+def test_space_needed_is_the_database_and_the_first_wal_file():
+    assert drill.space_needed(100 * 1024 * 1024) == int(100 * 1024 * 1024 * 1.1) + 64 * 1024 * 1024
+
+
+def _drill(result, **kw):
+    return dict(dict(result=result, time="2026-12-05T03:28:23Z", seconds=0.4, member="node1", etcd_version="3.4.23",
+                     restore_seconds=0.03, serve_seconds=0.26, checked=["revision 54"], not_checked=[],
+                     differences=[], failure=""), **kw)
+
+
+def test_record_a_passed_drill_then_a_failed_one():
+    passed = drill.record(_drill("passed"), META)
+    assert passed["verified_at"] == "2026-12-05T03:28:23Z" and passed["drill_result"] == "passed"
+    assert passed["drill_seconds"] == 0.4 and passed["drill"]["member"] == "node1"
+    assert {k: passed[k] for k in META} == META  # the backup's fields as they were
+    failed = drill.record(_drill("failed", time="2026-12-06T00:00:00Z", differences=["keys"]), passed)
+    assert "verified_at" not in failed and failed["drill_result"] == "failed"
+    assert failed["drilled_at"] == "2026-12-06T00:00:00Z" and failed["drill"]["differences"] == ["keys"]
+    with pytest.raises(ValueError):
+        drill.record(_drill("not run"), META)
+
+
+def test_merge_writes_only_the_drill_fields():
+    recorded = drill.record(_drill("passed"), dict(META, keys=1))  # a stale copy of the metadata
+    now = dict(META, note="added since")
+    merged = drill.merge(now, recorded)
+    assert merged["keys"] == 53 and merged["note"] == "added since" and merged["verified_at"]
+    again = drill.merge(merged, drill.record(_drill("failed"), merged))
+    assert "verified_at" not in again and again["drill_result"] == "failed"
+
+
+def test_failure_messages_name_the_snapshot_what_and_the_fix():
+    damaged = drill.failure_message("/s/a.db", [], "it does not restore: snapshot file integrity check failed")
+    assert damaged.startswith("The restore drill of /s/a.db failed: it does not restore: snapshot file integrity "
+                              "check failed. The snapshot is damaged or is no etcd snapshot.")
+    assert "were kept as they are. Fix: do not count on this snapshot for a recovery" in damaged
+    differs = drill.failure_message("/s/a.db", ["keys at revision 54: x", "KV hash: y"], "")
+    assert "failed: keys at revision 54: x; KV hash: y. It restores and serves, but not what was recorded" in differs
+
+
+# -- the plan -------------------------------------------------------------------------------------------------------
+def node(i, healthy=True, user="etcd", loaded=True):
+    return dict(env=dict(ETCD_NAME="node%d" % i, ETCD_INITIAL_ADVERTISE_PEER_URLS="http://10.0.0.%d:2380" % i),
+                unit=dict(user=user, load_state="loaded" if loaded else "not-found"),
+                versions=dict(etcdctl="3.5.16"),
+                probe=dict(quorate=healthy, error="" if healthy else "connection refused"))
+
+
+def members(*states):
+    out = []
+    for i, s in enumerate(states, 1):
+        m = dict(host="node%d" % i)
+        if s == "unreachable":
+            m.update(unreachable=True, node={})
+        elif isinstance(s, tuple):
+            m.update(error=s[1], node={})
+        else:
+            m["node"] = node(i, **s)
+        out.append(m)
+    return out
+
+
+def meta(cluster="ours", name="etcd-cluster-20261201T000000Z-r5.db"):
+    urls = {"node%d" % i: ["http://10.0.0.%d:2380" % i] for i in (1, 2, 3)} if cluster == "ours" else \
+        {"node1": ["http://10.9.9.1:2380"]}
+    return dict(file=name, member_peer_urls=urls, revision=5)
+
+
+STORE = ["/b/etcd-cluster-20261202T000000Z-r9.db", "/b/etcd-cluster-20261201T000000Z-r5.db",
+         "/b/etcd-cluster-20261203T000000Z-r12.db", "/b/notes.db"]
+METAS = [meta(), meta(), meta("theirs"), {}]
+DOWN = dict(healthy=False)
+
+PLANS = [
+    ("the newest of this cluster's, on the first healthy member", [{}, {}, {}], {},
+     dict(member="node1", user="etcd", snapshot="/b/etcd-cluster-20261202T000000Z-r9.db", refusals=[])),
+    ("the first healthy member when the first is down", [DOWN, {}, {}], {}, dict(member="node2")),
+    ("no healthy member: the first one read (a drill needs no quorum)", [DOWN, "unreachable", DOWN], {},
+     dict(member="node1", refusals=[])),
+    ("the member asked for, down or not", [{}, {}, DOWN], dict(member="node3"), dict(member="node3", refusals=[])),
+    ("the user asked for", [{}, {}, {}], dict(user="svc-etcd"), dict(user="svc-etcd")),
+    ("no unit yet: etcd, the user deploy makes", [dict(loaded=False), {}, {}], {}, dict(user="etcd")),
+    ("the named snapshot, another cluster's: drilled, and said so", [{}, {}, {}],
+     dict(snapshot="/b/etcd-cluster-20261203T000000Z-r12.db"),
+     dict(snapshot="/b/etcd-cluster-20261203T000000Z-r12.db", refusals=[])),
+]
+
+
+@pytest.mark.parametrize("case,states,settings,expected", PLANS, ids=[c[0] for c in PLANS])
+def test_the_plan(case, states, settings, expected):
+    result = drill.drill_plan(members(*states), dict(dict(store="/b", stored=STORE, metas=METAS), **settings))
+    for key, value in expected.items():
+        assert result[key] == value, (key, result)
+    if settings.get("snapshot"):
+        assert result["cluster"]["match"] == "other" and "10.9.9.1" in result["cluster"]["reason"]
+    elif not result["refusals"]:
+        assert result["cluster"]["match"] == "same" and result["meta"] == meta()
+
+
+REFUSALS = [
+    ("no member could be read", ["unreachable", ("failed", "sudo: a password is required"), "unreachable"], {},
+     "No member of group etcd could be read (node1: unreachable; node2: not read: sudo: a password is required; "
+     "node3: unreachable). Nothing was changed. Fix: a drill needs one reachable member where become works"),
+    ("a member not in the play", [{}, {}, {}], dict(member="node9"),
+     "etcd_verify_member node9 is not a member of the play that could be read (not in group etcd). Nothing was "
+     "changed. Fix: pick a member that is reachable"),
+    ("a member that cannot be read", [{}, "unreachable", {}], dict(member="node2"),
+     "etcd_verify_member node2 is not a member of the play that could be read (unreachable)."),
+    ("a unit that runs etcd as root", [dict(user=""), {}, {}], {},
+     "The unit on node1 runs etcd as root, and the drill's scratch etcd never runs as root. Nothing was changed. "
+     "Fix: set etcd_verify_user to an unprivileged user (etcd)."),
+    ("etcd_verify_user root", [{}, {}, {}], dict(user="root"), "never runs as root"),
+    ("a store without a snapshot of this cluster", [{}, {}, {}], dict(stored=STORE[2:], metas=METAS[2:]),
+     "The store /b holds no snapshot of this cluster (1 snapshot(s) there, none whose metadata names these "
+     "members: node1=http://10.0.0.1:2380, node2=http://10.0.0.2:2380, node3=http://10.0.0.3:2380). Nothing was "
+     "changed. Fix: take one with backup.yml, point etcd_backup_dir at your store, or name a file with -e "
+     "etcd_snapshot=PATH."),
+    ("a named snapshot that is no file", [{}, {}, {}], dict(snapshot="/nope.db", snapshot_is_file=False),
+     "etcd_snapshot /nope.db is not a file on the controller. Nothing was changed. Fix: give the path of a "
+     "snapshot file"),
+]
+
+
+@pytest.mark.parametrize("case,states,settings,message", REFUSALS, ids=[c[0] for c in REFUSALS])
+def test_the_refusals(case, states, settings, message):
+    result = drill.drill_plan(members(*states), dict(dict(store="/b", stored=STORE, metas=METAS), **settings))
+    assert any(message in refusal for refusal in result["refusals"]), result["refusals"]
+
+
+def test_the_plan_refuses_metadata_out_of_step_with_the_paths():
+    with pytest.raises(ValueError):
+        drill.drill_plan(members({}), dict(stored=STORE, metas=METAS[:1]))
