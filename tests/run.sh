@@ -177,14 +177,15 @@ if wants molecule; then
   # The core set, within 45 minutes on this machine: each operation on etcd 3.4 (bookworm) and 3.5 (trixie) where
   # they differ (recovery; deploy on bare hosts; five members and WAL dirs), the rest on 3.5 (Python 3.13 on the
   # members), and the runbook's hand-made TLS cluster (a CA without keyUsage), and deploy's TLS and etcd auth on 3.5
-  # (every operation on them, and no key or password in any play's --diff or -vvv output: issue #24).
+  # (every operation on them, and no key or password in any play's --diff or -vvv output: issue #24), and the
+  # restore drill on both versions (issue #25).
   # `tests/run.sh full` (make test-full) adds the rest:
   # the modules and s3 scenarios, backup, replace_member, tls and runbook on 3.4, deploy_refusals, and the
   # fault suite on both versions (docs/testing.md). Any of them runs alone (after `make lab-down` if a lab runs):
   # ETCD_LAB_SUITE=bookworm molecule test -s NAME. The two lists take about as long each.
-  lab90=(disaster_recovery:trixie backup:trixie tls:trixie disaster_recovery_5:bookworm)
+  lab90=(disaster_recovery:trixie backup:trixie tls:trixie disaster_recovery_5:bookworm verify_backup:trixie)
   lab91=(disaster_recovery:bookworm replace_member:trixie default:bookworm default:trixie disaster_recovery_5:trixie
-         runbook:trixie)
+         runbook:trixie verify_backup:bookworm)
   if wants full; then
     # s3 stays in lab 90: its S3 server listens on the controller's loopback
     lab90+=(modules:bookworm s3:trixie backup:bookworm deploy_refusals:bookworm faults:bookworm)

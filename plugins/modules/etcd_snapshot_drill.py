@@ -35,6 +35,11 @@ options:
     description: The snapshot file on the target (with its C(<path>.sha256) sidecar when it has one).
     type: path
     required: true
+  label:
+    description:
+      - How messages name the snapshot; default O(path). The role gives the controller's path when O(path) is the
+        member's copy of it.
+    type: str
   metadata:
     description:
       - The snapshot's metadata, as backup.yml wrote it (C(revision), C(keys), C(kv_hash),
@@ -400,6 +405,7 @@ def main():
     module = AnsibleModule(
         argument_spec=etcd_argument_spec(
             path=dict(type="path", required=True),
+            label=dict(type="str"),
             metadata=dict(type="dict"),
             scratch_dir=dict(type="path", default="/var/lib/etcd-ops/drill"),
             run_as=dict(type="str", default="etcd"),
@@ -417,6 +423,7 @@ def main():
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     meta = p["metadata"] if p["metadata"] is not None else read_meta(p["path"])
     base = dict(changed=False, snapshot=p["path"], time=now, commands=client.commands)
+    label = p["label"] or p["path"]
     try:
         client.snapshot_tool()  # no etcd tool here says nothing about the snapshot
     except EtcdError as exc:
@@ -428,7 +435,7 @@ def main():
             module.fail_json(**dict(base, **exc.result()))
         want = drill.expected(meta, {})
         finish(module, base, want, meta, dict(failure="it does not pass its checks: %s" % exc.msg, observed={}),
-               began, now)
+               began, now, label)
     want = drill.expected(meta, info["status"])
     try:
         user, etcd = prepare(module, p, client, info["size"])
@@ -445,10 +452,10 @@ def main():
     except OSError as exc:
         module.fail_json(**dict(base, expected=want, msg="The drill could not run here: %s" % exc))
     out["leftovers"] = leftovers
-    finish(module, base, want, meta, out, began, now)
+    finish(module, base, want, meta, out, began, now, label)
 
 
-def finish(module, base, want, meta, out, began, now):
+def finish(module, base, want, meta, out, began, now, label):
     """Compare, record and exit: exit_json when the drill passed, fail_json (with the record) when it failed."""
     compared = drill.compare(want, out.get("observed") or {}) if not out["failure"] else dict(
         differences=[], checked=[], not_checked=[])
@@ -458,9 +465,9 @@ def finish(module, base, want, meta, out, began, now):
                           meta)
     done = dict(base, result=result, expected=want, seconds=seconds, metadata=record, **dict(out, **compared))
     if result == "failed":
-        module.fail_json(msg=drill.failure_message(base["snapshot"], compared["differences"], out["failure"]),
+        module.fail_json(msg=drill.failure_message(label, compared["differences"], out["failure"]),
                          **done)
-    module.exit_json(msg="The restore drill of %s passed: %s." % (base["snapshot"], ", ".join(compared["checked"])),
+    module.exit_json(msg="The restore drill of %s passed: %s." % (label, ", ".join(compared["checked"])),
                      **done)
 
 

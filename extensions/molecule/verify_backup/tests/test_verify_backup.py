@@ -1,0 +1,216 @@
+"""verify_backup.yml (the restore drill) as a user runs it (README command, over SSH+sudo), on real etcd under real
+systemd: what it proves, what it records in the store, what it refuses, and that no member changes."""
+
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lab" / "pylib"))
+import lab
+
+DRILL_DIR = "/var/lib/etcd-ops/drill"
+
+
+def drill(store, *args):
+    return lab.playbook("verify_backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}", *args)
+
+
+def snapshots(store):
+    return sorted(p for p in store.iterdir() if p.suffix == ".db")
+
+
+def meta_of(snap):
+    return json.loads(Path(f"{snap}.json").read_text())
+
+
+def members_now():
+    """Every member's fingerprint (files, processes, units, listening ports), the cluster's KV hash, and what a drill
+    could leave behind (its scratch dir, its units): equal before and after means the drill changed nothing."""
+    state = {name: lab.fingerprint(name) for name in lab.NODES}
+    node1 = lab.node("node1")
+    state["kv hash"] = json.loads(node1.check_output("etcdctl endpoint hashkv -w json"))[0]["HashKV"]["hash"]
+    for name in lab.NODES:
+        host = lab.node(name)
+        state[f"{name} drill"] = host.run(
+            f"ls -A {DRILL_DIR} 2>/dev/null; systemctl list-units --all --plain --no-legend 'etcd-ops-drill-*'").stdout
+    return state
+
+
+def assert_nothing_left(before):
+    after = members_now()
+    assert after == before
+    for name in lab.NODES:
+        assert after[f"{name} drill"].strip() == "", after[f"{name} drill"]
+
+
+@pytest.fixture(scope="module")
+def taken(tmp_path_factory):
+    """A set-up step, not a test: keys with a history (overwritten, deleted) and one backup of them in a store."""
+    node1 = lab.node("node1")
+    node1.check_output("for i in $(seq 40); do etcdctl put /drill/k$i drill-value-$i >/dev/null; done; "
+                       "for i in $(seq 10); do etcdctl put /drill/k$i drill-value-$i-v2 >/dev/null; "
+                       "etcdctl put /drill/k$i drill-value-$i-v3 >/dev/null; done; "
+                       "for i in $(seq 31 35); do etcdctl del /drill/k$i >/dev/null; done")
+    store = tmp_path_factory.mktemp("taken") / "etcd-backups"
+    proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    [snap] = snapshots(store)
+    assert meta_of(snap)["kv_hash"] and meta_of(snap)["keys"] >= 35
+    return store
+
+
+@pytest.fixture
+def store(taken, tmp_path):
+    """A copy of the store for one test."""
+    copy = tmp_path / "etcd-backups"
+    shutil.copytree(taken, copy)
+    return copy
+
+
+def test_a_good_snapshot_passes_and_the_drill_is_recorded(store, tmp_path):
+    [snap] = snapshots(store)
+    before, meta, digest = members_now(), meta_of(snap), hashlib.sha256(snap.read_bytes()).hexdigest()
+    report = tmp_path / "drill.json"
+    proc = drill(store, "-e", f"etcd_report_file={report}")
+    out = lab.flat(proc.stdout)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert f"etcd restore drill of {snap.name}: PASSED" in out
+    assert (f"checked: revision {meta['revision']}, {meta['keys']} keys, KV hash {meta['kv_hash']}") in out
+    assert "drilled: on node1 as etcd, etcd 3." in out and "stopped and removed with its dir" in out
+    after = meta_of(snap)
+    assert after["drill_result"] == "passed" and after["verified_at"] == after["drilled_at"]
+    assert after["drill"]["member"] == "node1" and after["drill"]["differences"] == []
+    assert after["drill"]["restore_seconds"] > 0 and after["drill"]["serve_seconds"] > 0
+    assert {k: after[k] for k in meta} == meta  # the backup's fields as they were
+    assert hashlib.sha256(snap.read_bytes()).hexdigest() == digest
+    assert f"recorded: verified_at {after['verified_at']} in {snap.name}.json" in out
+    data = json.loads(report.read_text())
+    assert data["status"] == "changed" and data["result"] == "passed" and data["member"] == "node1"
+    assert data["snapshot"] == str(snap) and float(data["seconds"]) > 0 and data["recorded"]
+    assert_nothing_left(before)
+
+
+def test_a_snapshot_whose_metadata_disagrees_fails_and_is_kept(store):
+    [snap] = snapshots(store)
+    meta = meta_of(snap)
+    Path(f"{snap}.json").write_text(json.dumps(dict(meta, keys=meta["keys"] + 1)))
+    before, digest = members_now(), hashlib.sha256(snap.read_bytes()).hexdigest()
+    proc = drill(store)
+    out = lab.flat(proc.stdout)
+    assert proc.returncode != 0
+    message = lab.failure_message(proc.stdout)
+    assert message.startswith(f"The restore drill of {snap} failed: keys at revision {meta['revision']}: the "
+                              f"metadata says {meta['keys'] + 1}, the restored etcd has {meta['keys']}."), message
+    assert "It restores and serves, but not what was recorded when it was taken" in message
+    assert f"etcd restore drill of {snap.name}: FAILED" in out and "DIFFERS: keys at revision" in out
+    after = meta_of(snap)
+    assert after["drill_result"] == "failed" and "verified_at" not in after
+    assert hashlib.sha256(snap.read_bytes()).hexdigest() == digest and Path(f"{snap}.sha256").exists()
+    assert_nothing_left(before)
+
+
+def test_a_snapshot_damaged_on_disk_fails_on_the_controller(store):
+    [snap] = snapshots(store)
+    data = bytearray(snap.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    snap.write_bytes(bytes(data))
+    before = members_now()
+    proc = drill(store)
+    assert proc.returncode != 0
+    message = lab.failure_message(proc.stdout)
+    assert message.startswith(f"The restore drill of {snap} failed: it does not pass its checks on the controller: "
+                              f"The snapshot {snap} does not match its sidecar"), message
+    assert "drilled: no - it failed its check on the controller and was copied nowhere" in lab.flat(proc.stdout)
+    assert meta_of(snap)["drill_result"] == "failed" and snap.read_bytes() == bytes(data)
+    assert_nothing_left(before)
+
+
+def test_a_snapshot_damaged_with_every_checksum_made_to_match_fails_on_its_kv_hash(store):
+    """A key's value changed inside the file, then etcd's sha256 trailer and the sidecar written again to match (as
+    damage before the checksums were taken would leave it): sha256, trailer and `snapshot status` pass, it restores
+    and serves; etcd's own hash of the keys tells."""
+    [snap] = snapshots(store)
+    data = snap.read_bytes()
+    assert data.count(b"drill-value-20") >= 1
+    # every copy of the value: bbolt writes pages anew, and a free page may hold an older one
+    body = data[:-32].replace(b"drill-value-20", b"drill-VALUE-20")
+    snap.write_bytes(body + hashlib.sha256(body).digest())
+    digest = hashlib.sha256(snap.read_bytes()).hexdigest()
+    Path(f"{snap}.sha256").write_text(f"{digest}  {snap.name}\n")
+    before, meta = members_now(), meta_of(snap)
+    proc = drill(store)
+    assert proc.returncode != 0
+    message = lab.failure_message(proc.stdout)
+    assert message.startswith(f"The restore drill of {snap} failed: KV hash at revision {meta['revision']}: the "
+                              f"metadata says {meta['kv_hash']}"), message
+    assert f"checked: revision {meta['revision']}, {meta['keys']} keys" in lab.flat(proc.stdout)
+    assert meta_of(snap)["drill_result"] == "failed"
+    assert_nothing_left(before)
+
+
+def test_a_compaction_between_the_snapshot_and_its_hash_is_followed(store):
+    """The member compacted its history between the snapshot and its HashKV (a kube-apiserver compacts every 5
+    minutes): the recorded hash covers less history than the snapshot holds. The drill compacts the scratch etcd to
+    the recorded revision first. Here the cluster is compacted at the snapshot's revision after the backup, and the
+    metadata given the hash it answers then (at the revision before the snapshot's: a member cannot hash the revision
+    it compacted at). Also: the drill on the member asked for (node3)."""
+    [snap] = snapshots(store)
+    meta = meta_of(snap)
+    node1 = lab.node("node1")
+    node1.check_output(f"etcdctl compact {meta['revision'] - 1} --physical")
+    hashed = json.loads(node1.check_output(f"etcdctl endpoint hashkv --rev={meta['revision']} -w json"))[0]["HashKV"]
+    assert hashed["compact_revision"] == meta["revision"] - 1 and hashed["hash"] != meta["kv_hash"]
+    Path(f"{snap}.json").write_text(json.dumps(dict(meta, kv_hash=hashed["hash"],
+                                                    kv_hash_compact_revision=hashed["compact_revision"])))
+    before = members_now()
+    proc = drill(store, "-e", "etcd_verify_member=node3")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert f"checked: revision {meta['revision']}, {meta['keys']} keys, KV hash {hashed['hash']}" in lab.flat(
+        proc.stdout)
+    after = meta_of(snap)
+    assert after["drill_result"] == "passed" and after["drill"]["member"] == "node3"
+    assert_nothing_left(before)
+
+
+def test_a_killed_drill_s_leftovers_are_removed_by_the_next(store):
+    node1 = lab.node("node1")
+    node1.check_output(f"mkdir -p {DRILL_DIR}/scratch-left/data && systemd-run --quiet --collect "
+                       "--unit=etcd-ops-drill-999 -p User=etcd sleep 600")
+    assert node1.run("systemctl is-active etcd-ops-drill-999").stdout.strip() == "active"
+    proc = drill(store)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert node1.run("systemctl is-active etcd-ops-drill-999").stdout.strip() != "active"
+    assert node1.check_output(f"ls -A {DRILL_DIR}").strip() == ""
+
+
+def test_check_mode_copies_and_starts_nothing(store):
+    [snap] = snapshots(store)
+    before, meta = members_now(), Path(f"{snap}.json").read_text()
+    proc = drill(store, "--check")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert f"check mode: would copy {snap} to node1 and drill it there" in lab.flat(proc.stdout)
+    assert Path(f"{snap}.json").read_text() == meta
+    assert_nothing_left(before)
+
+
+@pytest.mark.parametrize("case", ["no such file", "a member not in group etcd", "a store without this cluster's"])
+def test_bad_input_is_refused(store, tmp_path, case):
+    args = {"no such file": ["-e", f"etcd_snapshot={tmp_path}/nope.db"],
+            "a member not in group etcd": ["-e", "etcd_verify_member=node9"],
+            "a store without this cluster's": ["-e", f"etcd_backup_dir={tmp_path / 'empty'}"]}[case]
+    (tmp_path / "empty").mkdir()
+    before = members_now()
+    proc = drill(store, *args)
+    message = lab.failure_message(proc.stdout)
+    assert proc.returncode != 0
+    assert {"no such file": f"etcd_snapshot {tmp_path}/nope.db is not a file on the controller. Nothing was changed.",
+            "a member not in group etcd": "etcd_verify_member node9 is not a member of the play that could be read",
+            "a store without this cluster's": f"The store {tmp_path / 'empty'} holds no snapshot of this cluster",
+            }[case] in message, message
+    assert "Fix: " in message
+    assert_nothing_left(before)
+    lab.record_refusal("verify_backup.yml", proc, f"{case} ({' '.join(args[1::2])})")
