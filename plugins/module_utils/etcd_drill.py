@@ -136,9 +136,9 @@ def failure_message(snapshot, differences, failure):
     else:
         why = ("%s. It restores and serves, but not what was recorded when it was taken: the metadata is another "
                "snapshot's, or the file was changed" % "; ".join(differences))
-    return ("The restore drill of %s failed: %s. The snapshot and its sidecars were kept as they are. Fix: do not count "
-            "on this snapshot for a recovery; take a new backup (backup.yml) and drill it, and find what changed "
-            "this one (the disk, a copy, a hand edit)." % (snapshot, why))
+    return ("The restore drill of %s failed: %s. The snapshot and its sidecars were kept as they are. Fix: do not "
+            "count on this snapshot for a recovery; take a new backup (backup.yml) and drill it, and find what "
+            "changed this one (the disk, a copy, a hand edit)." % (snapshot, why))
 
 
 def merge(current, drilled):
@@ -178,7 +178,8 @@ def drill_plan(members, settings=None):
     task left them. `settings`: member (etcd_verify_member, '' for the first healthy one, else the first one read:
     a drill needs the member's etcd binary, not its cluster), user (etcd_verify_user, '' for the user the member's
     unit runs etcd as), snapshot (etcd_snapshot: a path on the controller, '' for the newest of this cluster's in
-    the store), snapshot_is_file (whether it is a file), snapshot_meta (its metadata), store (etcd_backup_dir), stored (the store's *.db paths) and metas (their metadata, in that order).
+    the store), snapshot_is_file (whether it is a file), snapshot_meta (its metadata), store (etcd_backup_dir),
+    stored (the store's *.db paths) and metas (their metadata, in that order).
 
     Returns dict(member, user, snapshot, meta, cluster (the snapshot's match with the play's cluster: same, other,
     unknown, and why), hosts (each member's health), refusals).

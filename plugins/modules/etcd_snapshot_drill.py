@@ -13,7 +13,7 @@ description:
     sidecar, etcd's sha256 trailer, C(snapshot status)), restored into a new scratch directory under
     O(scratch_dir) with the etcd tool of this host, and started with this host's own etcd binary as a transient
     systemd unit (C(etcd-ops-drill-*), C(systemd-run)), as O(run_as) (the user the member's unit runs etcd as),
-    never root, listening on two free loopback ports only. The scratch etcd is a cluster of one: it never contacts
+    never root, listening on two free loopback ports only. The scratch etcd is a cluster of one, which never contacts
     the real members.
   - Once it serves, it is asked, at the snapshot's revision, for its revision, the number of keys and etcd's own
     hash of the keys and their history (C(HashKV)); each is compared with what the snapshot's metadata recorded when
@@ -25,7 +25,7 @@ description:
   - A snapshot that fails its checks, does not restore, does not serve within O(timeout), or whose contents differ
     from its metadata fails the module with RV(result=failed), what differed, and RV(metadata) (the metadata with
     the failed drill recorded). A drill that cannot run here (no space, no such user, no etcd binary, credentials
-    refused) fails without RV(result): that says nothing about the snapshot.
+    refused) fails without RV(result), which says nothing about the snapshot.
   - The snapshot file is only read, never changed or removed.
 extends_documentation_fragment:
   - etcd_ops.etcd.connection
@@ -89,11 +89,13 @@ EXAMPLES = r"""
 
 - name: Drill a copy of a stored snapshot, with the metadata from the controller's store
   etcd_ops.etcd.etcd_snapshot_drill:
-    path: /var/lib/etcd-ops/drill/etcd-cluster-20261205T020000Z-r5012.db
-    metadata: "{{ lookup('ansible.builtin.file', 'etcd-backups/etcd-cluster-20261205T020000Z-r5012.db.json') | from_json }}"
+    path: /var/lib/etcd-ops/drill/{{ name }}
+    metadata: "{{ lookup('ansible.builtin.file', 'etcd-backups/' ~ name ~ '.json') | from_json }}"
     user: root
     password: "{{ etcd_password }}"
   become: true
+  vars:
+    name: etcd-cluster-20261205T020000Z-r5012.db
 """
 
 RETURN = r"""
