@@ -84,8 +84,8 @@ def compare(want, seen):
     if seen.get("revision") is not None:
         checked.append("revision %d" % revision)
         if seen["revision"] != revision:
-            differences.append("revision: the snapshot is at %d, the restored etcd at %d" % (revision,
-                                                                                            seen["revision"]))
+            differences.append("revision: the snapshot is at %d, the restored etcd at %d" % (
+                revision, seen["revision"]))
     if want["keys"] is None:
         not_checked.append("keys: %s" % ("not in the metadata" if want["has_metadata"] else "no metadata"))
     elif seen.get("keys") is not None:

@@ -75,6 +75,7 @@ attributes:
     description: Checks the snapshot and what the drill needs; starts nothing, and reports RV(result=not run).
     support: full
   diff_mode:
+    description: Nothing of the target changes.
     support: none
 author:
   - etcd_ops maintainers (@etcd-ops)
@@ -208,7 +209,7 @@ def free_ports(count=2):
     """Loopback ports nothing listens on now (the kernel's choice), for the scratch etcd."""
     sockets = []
     try:
-        for _ in range(count):
+        while len(sockets) < count:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.bind(("127.0.0.1", 0))
             sockets.append(sock)

@@ -140,8 +140,8 @@ def test_the_scratch_etcd_is_compacted_as_the_member_was(fake_etcd, run_module, 
     assert result["result"] == "passed", result
     target = hashed[0]["HashKV"]["compact_revision"]
     assert result["observed"]["compacted_to"] == target
-    assert [a for a in fake.argvs() if a[1:2] == ["compact"]] == [["/usr/bin/etcdctl", "compact", str(target),
-                                                                    "--physical"]]
+    compacts = [a for a in fake.argvs() if a[1:2] == ["compact"]]
+    assert compacts == [["/usr/bin/etcdctl", "compact", str(target), "--physical"]]
 
 
 def test_without_metadata_it_proves_the_restore_and_says_what_it_could_not_compare(
@@ -188,7 +188,7 @@ def test_a_scratch_etcd_that_stops_before_it_serves_fails_with_its_log(fake_etcd
 
 
 def test_a_scratch_etcd_that_does_not_serve_in_time_fails(fake_etcd, run_module, recorded, version, lab,
-                                                         monkeypatch):
+                                                          monkeypatch):
     fake = answers(fake_etcd(tools(version)), version, recorded, state="activating")
     fake.on("endpoint status -w json", "", rc=1, stderr="context deadline exceeded")
     clock = iter(range(0, 100000, 7))
