@@ -188,12 +188,20 @@ def test_a_killed_drill_s_leftovers_are_removed_by_the_next(store):
 
 
 def test_check_mode_copies_and_starts_nothing(store):
+    """Also: a relative etcd_report_file is written relative to where ansible-playbook runs (it was written beside
+    the playbook, inside the collection)."""
     [snap] = snapshots(store)
     before, meta = members_now(), Path(f"{snap}.json").read_text()
-    proc = drill(store, "--check")
+    relative = Path("tests/output") / f"verify-check-{lab.NET}.json"
+    (lab.TOP / relative).unlink(missing_ok=True)
+    proc = drill(store, "--check", "-e", f"etcd_report_file={relative}")
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert f"check mode: would copy {snap} to node1 and drill it there" in lab.flat(proc.stdout)
     assert Path(f"{snap}.json").read_text() == meta
+    report = json.loads((lab.TOP / relative).read_text())
+    assert report["check_mode"] and report["result"] == "not run" and report["snapshot"] == str(snap)
+    assert not (lab.TOP / "playbooks" / relative).exists()
+    (lab.TOP / relative).unlink()
     assert_nothing_left(before)
 
 
