@@ -193,6 +193,7 @@ def test_check_mode_copies_and_starts_nothing(store):
     [snap] = snapshots(store)
     before, meta = members_now(), Path(f"{snap}.json").read_text()
     relative = Path("tests/output") / f"verify-check-{lab.NET}.json"
+    (lab.TOP / relative).parent.mkdir(parents=True, exist_ok=True)
     (lab.TOP / relative).unlink(missing_ok=True)
     proc = drill(store, "--check", "-e", f"etcd_report_file={relative}")
     assert proc.returncode == 0, proc.stdout[-3000:]
