@@ -100,11 +100,16 @@ def compare(want, seen):
     elif seen.get("kv_hash") is not None:
         checked.append("KV hash %d" % want["kv_hash"])
         if seen["kv_hash"] != want["kv_hash"]:
-            differences.append(
-                "KV hash at revision %d: the metadata says %d (history compacted at %s), the restored etcd gives %d "
-                "(compacted at %s)" % (revision, want["kv_hash"], want["kv_hash_compact_revision"], seen["kv_hash"],
-                                       seen.get("kv_hash_compact_revision")))
+            differences.append("KV hash at revision %d: the metadata says %d (history %s), the restored etcd gives "
+                               "%d (%s)" % (revision, want["kv_hash"], _compacted(want["kv_hash_compact_revision"]),
+                                            seen["kv_hash"], _compacted(seen.get("kv_hash_compact_revision"))))
     return dict(differences=differences, checked=checked, not_checked=not_checked)
+
+
+def _compacted(revision):
+    """A compact revision in words: etcd says -1 (3.4, 3.5) or 0 for a history never compacted."""
+    revision = as_int(revision)
+    return "compacted at %d" % revision if revision and revision > 0 else "never compacted"
 
 
 def verdict(differences, failure=""):

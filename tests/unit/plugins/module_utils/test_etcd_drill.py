@@ -38,6 +38,10 @@ COMPARE = [
     ("another hash", META, dict(SEEN, kv_hash=1),
      ["KV hash at revision 54: the metadata says 2558562925 (history compacted at 40), the restored etcd gives 1 "
       "(compacted at 40)"], None, []),
+    ("another hash, never compacted (etcd says -1)", dict(META, kv_hash_compact_revision=-1),
+     dict(SEEN, kv_hash=1, kv_hash_compact_revision=-1),
+     ["KV hash at revision 54: the metadata says 2558562925 (history never compacted), the restored etcd gives 1 "
+      "(never compacted)"], None, []),
     ("the restored etcd at another revision", META, dict(SEEN, revision=60),
      ["revision: the snapshot is at 54, the restored etcd at 60"], None, []),
     ("metadata of another snapshot", dict(META, revision=99), SEEN,
