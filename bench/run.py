@@ -58,7 +58,7 @@ MOLECULE = TOP / "extensions" / "molecule"
 SCENARIOS = {3: ("disaster_recovery", TOP / "tests" / "lab" / "inventory.yml"),
              5: ("disaster_recovery_5", TOP / "tests" / "lab" / "inventory5.yml")}
 # --ops name -> the playbook and the bare script it is timed against
-OPS = {"backup": "backup", "recovery": "disaster_recovery", "replace": "replace_member"}
+OPS = {"backup": "backup", "recovery": "disaster_recovery", "replace": "replace_member", "drill": "verify_backup"}
 ENV_FILE = "/data/etcd.env"  # the runbook's env file, where deploy.yml writes it in the lab
 NODE_SNAPSHOT = "/var/tmp/snapshot.db"  # where bare/disaster_recovery.sh copies the snapshot on each node
 REPLACE_NODE = "node3"  # the member the replace runs replace (-e node=node3)
@@ -235,9 +235,11 @@ class Row:
     members: int
     size: int  # the size asked for, MB (MiB)
     db_mb: float  # the database size measured after the fill
-    op: str  # backup | recovery | replace
+    op: str  # backup | recovery | replace | drill
     playbook: list[Run] = field(default_factory=list)
     bare: list[Run] = field(default_factory=list)
+    # drill: each playbook run's restore and serve seconds, as the drill measured them on the member
+    drill: list[tuple[float | None, float | None]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -612,6 +614,18 @@ class Bench:
             finally:
                 dest.unlink(missing_ok=True)
 
+        if row.op == "drill":
+            snapshot = newest_snapshot(store)
+            if snapshot is None:
+                return Run(kind, None, -1, error=f"no snapshot in {store} (backup.yml failed?)")
+            if kind == "playbook":
+                run = self.ansible_playbook("verify_backup", lab, ["-e", f"etcd_backup_dir={store}"], label)
+                drilled = json.loads(Path(f"{snapshot}.json").read_text()).get("drill") or {}
+                row.drill.append((drilled.get("restore_seconds"), drilled.get("serve_seconds")))
+                return run
+            return self.bare_script("drill", lab, {"BARE_SNAPSHOT": str(snapshot), "BARE_NODE_SNAPSHOT": NODE_SNAPSHOT},
+                                    label)
+
         if row.op == "recovery":
             snapshot = newest_snapshot(store)
             if snapshot is None:
@@ -684,7 +698,7 @@ class Bench:
         store = self.logdir / f"store-{members}-{size}"
         try:
             for op in self.args.ops:
-                if op == "recovery" and newest_snapshot(store) is None:
+                if op in ("recovery", "drill") and newest_snapshot(store) is None:
                     # the snapshot both recoveries restore: made by backup.yml, untimed when backup is not measured
                     run = self.ansible_playbook("backup", lab, ["-e", f"etcd_backup_dir={store}"],
                                                 f"{members}-{size}-snapshot", sample=False)
@@ -745,6 +759,22 @@ def table(rows: list[Row]) -> str:
         lines.append(f"| {row.members} | {row.db_mb:.0f} | {row.name} | {playbook} | {bare} | {fmt(row.ratio, 2)} | "
                      f"{fmt(row.peak('controller_pss_mb'))} | {fmt(row.peak('node_module_mb'))} |")
     return "\n".join(lines)
+
+
+def drill_table(rows: list[Row]) -> str:
+    """The restore drill's own measure of each snapshot (verify_backup.yml's record): the restore into the scratch
+    dir, and the seconds from the scratch etcd's start until it served (median of the playbook runs)."""
+    lines = ["Restore drill, as verify_backup.yml measured it on the member (median of its runs):", "",
+             "| members | size MB | snapshot restore s | serving after s |", "|---:|---:|---:|---:|"]
+    found = False
+    for row in rows:
+        times = [t for t in row.drill if None not in t]
+        if row.op != "drill" or not times:
+            continue
+        found = True
+        lines.append(f"| {row.members} | {row.db_mb:.0f} | {statistics.median(t[0] for t in times):.2f} | "
+                     f"{statistics.median(t[1] for t in times):.2f} |")
+    return "\n".join(lines) if found else ""
 
 
 def flat_enough(small: float, large: float) -> bool:
@@ -840,7 +870,11 @@ def report(bench: Bench, started: datetime.datetime, seconds: float) -> tuple[st
             f"{bench.versions.get('ansible', 'ansible ?')}.",
             f"Machine: {machine()}."]
     checked = targets(bench.rows) or ["(none of the issue's targets applies to what was measured)"]
-    body = ["\n".join(head), table(bench.rows), "Targets:\n" + "\n".join(f"- {t}" for t in checked)]
+    body = ["\n".join(head), table(bench.rows)]
+    drills = drill_table(bench.rows)
+    if drills:
+        body.append(drills)
+    body.append("Targets:\n" + "\n".join(f"- {t}" for t in checked))
     if bench.problems:
         body.append("Not measured:\n" + "\n".join(f"- {p}" for p in bench.problems))
     fails = failures(bench.rows)
@@ -883,7 +917,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="member counts: 3 (scenario disaster_recovery), 5 (disaster_recovery_5); default 3")
     parser.add_argument("--sizes", type=numbers, default=[50], metavar="50,500,1000",
                         help="database sizes in MB (MiB) to fill etcd to with random values; default 50")
-    parser.add_argument("--ops", type=operations, default=list(OPS), metavar="backup,recovery,replace",
+    parser.add_argument("--ops", type=operations, default=list(OPS), metavar="backup,recovery,replace,drill",
                         help="operations to time; default all")
     parser.add_argument("--suite", choices=["bookworm", "trixie"], default="trixie",
                         help="lab image: trixie (etcd 3.5, etcdutl) or bookworm (etcd 3.4); default trixie")
