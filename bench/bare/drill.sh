@@ -20,7 +20,9 @@ set -e
 export ETCDCTL_API=3
 tool=etcdctl; if command -v etcdutl >/dev/null; then tool=etcdutl; fi
 dir=$(mktemp -d /var/tmp/drill.XXXXXX)
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$dir" "$1"' EXIT
+pid=""
+# etcd exits 143 on the TERM: not the script's failure
+trap '[ -z "$pid" ] || { kill "$pid"; wait "$pid" || true; }; rm -rf "$dir" "$1"' EXIT
 $tool snapshot restore "$1" --data-dir "$dir/data" --name drill \
   --initial-cluster drill=http://127.0.0.1:23800 --initial-advertise-peer-urls http://127.0.0.1:23800 >/dev/null 2>&1
 etcd --name drill --data-dir "$dir/data" --listen-client-urls http://127.0.0.1:23790 \

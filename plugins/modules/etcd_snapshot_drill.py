@@ -47,6 +47,14 @@ options:
       - Without metadata the drill proves that the snapshot restores and serves at its revision, and says what it
         could not compare.
     type: dict
+  status:
+    description:
+      - The snapshot's status as a check of this very file has just read it (the
+        RV(etcd_ops.etcd.etcd_snapshot_push#module:status) of the copy M(etcd_ops.etcd.etcd_snapshot_push) made and
+        checked). Given, the file is not read again before
+        the restore, which checks etcd's sha256 trailer itself; its revision is taken from here.
+      - Omitted, the file is checked first (its sidecar, the trailer, C(snapshot status)).
+    type: dict
   scratch_dir:
     description:
       - The directory the scratch etcd's data dir is made in (a new C(scratch-*) directory, owned by O(run_as),
@@ -410,6 +418,7 @@ def main():
             path=dict(type="path", required=True),
             label=dict(type="str"),
             metadata=dict(type="dict"),
+            status=dict(type="dict"),
             scratch_dir=dict(type="path", default="/var/lib/etcd-ops/drill"),
             run_as=dict(type="str", default="etcd"),
             etcd_path=dict(type="path"),
@@ -432,7 +441,12 @@ def main():
     except EtcdError as exc:
         module.fail_json(**dict(base, **exc.result()))
     try:
-        info = inspect(client, p["path"])
+        if p["status"] is not None:  # checked by the caller a moment ago (etcd_snapshot_push)
+            if not os.path.isfile(p["path"]):
+                raise EtcdError("The snapshot %s does not exist (or is not a file)." % p["path"])
+            info = dict(status=p["status"], size=os.path.getsize(p["path"]))
+        else:
+            info = inspect(client, p["path"])
     except EtcdError as exc:
         if not os.path.isfile(p["path"]):
             module.fail_json(**dict(base, **exc.result()))

@@ -258,3 +258,14 @@ def test_check_mode_starts_nothing(fake_etcd, run_module, recorded, version, lab
     assert result["result"] == "not run" and not result["changed"] and "check mode: would restore" in result["msg"]
     assert not [a for a in fake.argvs() if a[0] in ("systemd-run", "systemctl") or "restore" in a]
     assert not lab["scratch"].exists()
+
+
+def test_a_status_from_the_copy_s_check_skips_reading_the_file_again(fake_etcd, run_module, recorded, version, lab):
+    fake = answers(fake_etcd(tools(version)), version, recorded)
+    status = dict(json.loads(recorded(version, "snapshot_status.json")), revision=revision_of(version, recorded))
+    status = {"revision": status["revision"], "hash": status["hash"], "total_keys": status["totalKey"]}
+    (lab["snap"].parent / "snap.db.sha256").write_text("0" * 64 + "  snap.db\n")  # would fail a check of the file
+    result = run_module(module, args(lab, metadata=metadata(version, recorded), status=status))
+    assert result["result"] == "passed", result
+    assert not [a for a in fake.argvs() if a[1:3] == ["snapshot", "status"]]
+    assert any(a[1:3] == ["snapshot", "restore"] for a in fake.argvs())
