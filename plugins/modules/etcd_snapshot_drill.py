@@ -137,7 +137,7 @@ not_checked:
 expected:
   description: What the snapshot promises - C(file_revision), and from its metadata C(revision), C(keys), C(kv_hash),
     C(kv_hash_compact_revision).
-  returned: always
+  returned: when the snapshot could be read
   type: dict
 observed:
   description: What the scratch etcd served - C(revision), C(keys), C(kv_hash), C(kv_hash_compact_revision),
@@ -158,7 +158,7 @@ seconds:
   type: float
 time:
   description: When the drill started (UTC, ISO 8601).
-  returned: always
+  returned: when the drill ran, and in check mode
   type: str
 etcd_version:
   description: The version of the scratch etcd (this host's etcd).
@@ -185,231 +185,10 @@ commands:
   elements: str
 """
 
-import datetime
-import glob
-import os
-import pwd
-import shutil
-import socket
-import tempfile
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_drill as drill
-from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_workdir as workdir
+from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_drill_run as run
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdClient, EtcdError, etcd_argument_spec
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_snapshot_file import inspect, read_meta
-
-UNIT_PREFIX = "etcd-ops-drill-"
-SCRATCH_PREFIX = "scratch-"
-# systemd stops a scratch etcd this long after its start, whatever becomes of the module
-RUNTIME_MARGIN = 600
-AUTH_ERRORS = ("user name is empty", "authentication failed", "invalid auth token", "permission denied",
-               "user name not found")
-
-
-class CannotRun(Exception):
-    """The drill cannot run on this host (nothing to do with the snapshot): the message names the fix."""
-
-
-def free_ports(count=2):
-    """Loopback ports nothing listens on now (the kernel's choice), for the scratch etcd."""
-    sockets = []
-    try:
-        while len(sockets) < count:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def systemctl(module, *args):
-    return module.run_command(["systemctl"] + list(args))
-
-
-def unit_state(module, unit):
-    rc, out, _err = systemctl(module, "show", "--property=ActiveState", "--value", unit)
-    return out.strip() if rc == 0 else ""
-
-
-def journal(module, unit, lines=12):
-    rc, out, _err = module.run_command(["journalctl", "--unit", unit, "--lines", str(lines), "--no-pager",
-                                        "--output", "cat"])
-    return out.strip() if rc == 0 else ""
-
-
-def clean_leftovers(module, scratch_dir):
-    """Stop the scratch units and remove the scratch dirs an earlier drill left (a drill that was killed)."""
-    gone = []
-    rc, out, _err = systemctl(module, "list-units", "--all", "--plain", "--no-legend", UNIT_PREFIX + "*")
-    for line in out.splitlines() if rc == 0 else []:
-        unit = line.split()[0] if line.split() else ""
-        if unit.startswith(UNIT_PREFIX):
-            systemctl(module, "stop", unit)
-            gone.append(unit)
-    for path in glob.glob(os.path.join(glob.escape(scratch_dir), SCRATCH_PREFIX + "*")):
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
-            gone.append(path)
-    return gone
-
-
-def chown_tree(top, uid, gid):
-    for root, dirs, files in os.walk(top):
-        for name in [root] + [os.path.join(root, n) for n in dirs + files]:
-            os.lchown(name, uid, gid)
-
-
-def auth_error(exc):
-    text = " ".join((exc.msg, exc.stderr or ""))
-    return any(needle in text for needle in AUTH_ERRORS)
-
-
-class Drill:
-    """One drill: check, restore, start, wait, read, compare; the scratch unit and dir gone on every outcome."""
-
-    def __init__(self, module, client, path, want, user):
-        self.module, self.client, self.path, self.want, self.user = module, client, path, want, user
-        self.unit = "%s%d" % (UNIT_PREFIX, os.getpid())
-        self.scratch = ""
-        self.out = dict(unit=self.unit, restore_seconds=0.0, serve_seconds=0.0, etcd_version="", failure="",
-                        observed=dict(revision=None, keys=None, kv_hash=None, kv_hash_compact_revision=None,
-                                      version="", compacted_to=0))
-
-    def run(self, scratch_dir, etcd, timeout):
-        try:
-            client_port, peer_port = free_ports()
-            endpoint = "http://127.0.0.1:%d" % client_port
-            peer = "http://127.0.0.1:%d" % peer_port
-            self.scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=scratch_dir)
-            data = os.path.join(self.scratch, "data")
-            started = time.monotonic()
-            try:
-                self.client.snapshot_restore(self.path, data, "drill", "drill=" + peer, [peer], "etcd-ops-drill")
-            except EtcdError as exc:
-                return self.failed("it does not restore: %s" % exc.msg)
-            chown_tree(self.scratch, self.user.pw_uid, self.user.pw_gid)
-            self.out["restore_seconds"] = round(time.monotonic() - started, 3)
-            started = time.monotonic()
-            self.start(etcd, data, endpoint, peer, timeout)
-            status = self.wait(endpoint, timeout)
-            if status is None:
-                return self.out
-            self.out["serve_seconds"] = round(time.monotonic() - started, 3)
-            self.read(endpoint, status)
-            return self.out
-        finally:
-            self.clean()
-
-    def failed(self, why):
-        self.out["failure"] = why
-        return self.out
-
-    def start(self, etcd, data, endpoint, peer, timeout):
-        argv = ["systemd-run", "--no-block", "--collect", "--quiet", "--unit=" + self.unit,
-                "--description=etcd_ops.etcd restore drill of %s" % os.path.basename(self.path),
-                "--property=Type=notify", "--property=User=%s" % self.user.pw_name,
-                "--property=Group=%d" % self.user.pw_gid,
-                "--property=RuntimeMaxSec=%d" % (timeout + RUNTIME_MARGIN), "--",
-                etcd, "--name=drill", "--data-dir=" + data,
-                "--listen-client-urls=" + endpoint, "--advertise-client-urls=" + endpoint,
-                "--listen-peer-urls=" + peer, "--initial-advertise-peer-urls=" + peer,
-                "--initial-cluster=drill=" + peer, "--initial-cluster-token=etcd-ops-drill"]
-        rc, out, err = self.module.run_command(argv)
-        if rc != 0:
-            raise CannotRun("systemd-run could not start the scratch etcd (rc=%s): %s. Fix: the drill needs systemd "
-                            "as PID 1 on the member." % (rc, (err or out).strip()))
-
-    def wait(self, endpoint, timeout):
-        """The scratch etcd's status once it serves with a leader; None (and the failure) when it stops or
-        does not serve in time."""
-        started = time.monotonic()
-        deadline, running = started + timeout, False
-        while True:
-            statuses, _err = self.client.endpoint_status([endpoint])
-            if statuses and statuses[0]["leader"]:
-                return statuses[0]
-            state = unit_state(self.module, self.unit)
-            running = running or state in ("activating", "active", "reloading")
-            # a unit is inactive for a moment before its start job runs (--no-block); a failed one is unloaded
-            # (--collect), which reads as inactive too
-            if state == "failed" or (state in ("inactive", "") and (running or time.monotonic() - started > 5)):
-                self.failed("the restored etcd stopped before it served (unit %s %s): %s" % (
-                    self.unit, state or "gone", journal(self.module, self.unit) or "no log"))
-                return None
-            if time.monotonic() > deadline:
-                self.failed("the restored etcd did not serve within %d s (etcd_verify_timeout): %s" % (
-                    timeout, journal(self.module, self.unit, 5) or "no log"))
-                return None
-            time.sleep(0.2)
-
-    def read(self, endpoint, status):
-        seen = self.out["observed"]
-        seen.update(revision=status["revision"], version=status["version"])
-        self.out["etcd_version"] = status["version"]
-        revision = self.want["file_revision"]
-        try:
-            seen["keys"] = self.client.key_count([endpoint], revision)
-            hashed = self.client.hash_kv([endpoint], revision)
-            target = drill.compact_to(self.want, hashed["compact_revision"])
-            if target:
-                self.client.compact(target, endpoints=[endpoint])
-                seen["compacted_to"] = target
-                hashed = self.client.hash_kv([endpoint], revision)
-            seen.update(kv_hash=hashed["hash"], kv_hash_compact_revision=hashed["compact_revision"])
-        except EtcdError as exc:
-            if auth_error(exc):
-                raise CannotRun(
-                    "The restored etcd serves, but refuses the drill's reads: the snapshot's cluster has etcd auth on, "
-                    "and the drill %s (%s). Fix: set etcd_user and etcd_password to a user with the root role in the "
-                    "snapshot (HashKV needs it)." % (
-                        "has no credentials" if not self.client.env.get("ETCDCTL_USER") else "user's are refused",
-                        exc.msg)) from exc
-            self.failed("the restored etcd serves but does not answer at revision %d: %s" % (revision, exc.msg))
-
-    def clean(self):
-        if self.scratch:
-            if unit_state(self.module, self.unit) not in ("", "inactive"):
-                systemctl(self.module, "stop", self.unit)
-            shutil.rmtree(self.scratch, ignore_errors=True)
-
-
-def prepare(module, p, client, size):
-    """What the drill needs here, or CannotRun with the fix: the user, the etcd binary, the scratch dir, room."""
-    try:
-        user = pwd.getpwnam(p["run_as"])
-    except KeyError as exc:
-        raise CannotRun("The user %s does not exist on this host. Fix: set etcd_verify_user to the user the member's "
-                        "unit runs etcd as." % p["run_as"]) from exc
-    if user.pw_uid == 0:
-        raise CannotRun("The scratch etcd does not run as root. Fix: set run_as to the user the member's unit runs "
-                        "etcd as (etcd, as deploy.yml makes it).")
-    etcd = p["etcd_path"] or module.get_bin_path("etcd", required=False)
-    if not etcd or not os.access(etcd, os.X_OK):
-        raise CannotRun("There is no etcd binary%s on this host. Fix: drill on a member (etcd_verify_member), or set "
-                        "etcd_path." % (" at " + etcd if etcd else ""))
-    for tool in ("systemd-run", "systemctl"):
-        if not module.get_bin_path(tool, required=False):
-            raise CannotRun("%s is not on this host: the scratch etcd runs as a transient systemd unit. Fix: drill on "
-                            "a member that runs systemd." % tool)
-    try:
-        workdir.ensure(p["scratch_dir"], 0o711, module.check_mode)
-    except workdir.WorkDirError as exc:
-        raise CannotRun(workdir.refusal(p["scratch_dir"], str(exc), "Nothing was restored there.")) from exc
-    where = p["scratch_dir"]
-    while not os.path.isdir(where):  # check mode: the dir is not made yet
-        where = os.path.dirname(where)
-    fs = os.statvfs(where)
-    free, need = fs.f_bavail * fs.f_frsize, drill.space_needed(size)
-    if free < need:
-        raise CannotRun("Not enough space in %s for the drill: %d bytes free, it needs %d (the restored database and "
-                        "its first WAL file). Nothing was restored. Fix: free space there, or set etcd_verify_dir to "
-                        "a disk with room." % (p["scratch_dir"], free, need))
-    return user, etcd
 
 
 def main():
@@ -419,7 +198,7 @@ def main():
             label=dict(type="str"),
             metadata=dict(type="dict"),
             status=dict(type="dict"),
-            scratch_dir=dict(type="path", default="/var/lib/etcd-ops/drill"),
+            scratch_dir=dict(type="path", default=run.DEFAULT_DIR),
             run_as=dict(type="str", default="etcd"),
             etcd_path=dict(type="path"),
             timeout=dict(type="int", default=120),
@@ -431,61 +210,20 @@ def main():
     for option in ("ca_cert", "client_cert", "client_key"):
         p[option] = None
     client = EtcdClient(module)
-    began = time.monotonic()
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    meta = p["metadata"] if p["metadata"] is not None else read_meta(p["path"])
-    base = dict(changed=False, snapshot=p["path"], time=now, commands=client.commands)
-    label = p["label"] or p["path"]
+    base = dict(changed=False, snapshot=p["path"], commands=client.commands)
     try:
-        client.snapshot_tool()  # no etcd tool here says nothing about the snapshot
+        out = run.run(module, client, p["path"], meta=p["metadata"], status=p["status"], scratch_dir=p["scratch_dir"],
+                      run_as=p["run_as"], etcd_path=p["etcd_path"], timeout=p["timeout"], label=p["label"],
+                      check_mode=module.check_mode)
+    except run.CannotRun as exc:
+        module.fail_json(**dict(base, msg=str(exc)))
     except EtcdError as exc:
         module.fail_json(**dict(base, **exc.result()))
-    try:
-        if p["status"] is not None:  # checked by the caller a moment ago (etcd_snapshot_push)
-            if not os.path.isfile(p["path"]):
-                raise EtcdError("The snapshot %s does not exist (or is not a file)." % p["path"])
-            info = dict(status=p["status"], size=os.path.getsize(p["path"]))
-        else:
-            info = inspect(client, p["path"])
-    except EtcdError as exc:
-        if not os.path.isfile(p["path"]):
-            module.fail_json(**dict(base, **exc.result()))
-        want = drill.expected(meta, {})
-        finish(module, base, want, meta, dict(failure="it does not pass its checks: %s" % exc.msg, observed={}),
-               began, now, label)
-    want = drill.expected(meta, info["status"])
-    try:
-        user, etcd = prepare(module, p, client, info["size"])
-        if module.check_mode:
-            module.exit_json(**dict(base, result="not run", expected=want, msg="check mode: would restore %s into a "
-                                    "scratch etcd under %s as %s and compare it with its metadata" % (
-                                        p["path"], p["scratch_dir"], user.pw_name)))
-        leftovers = clean_leftovers(module, p["scratch_dir"])
-        out = Drill(module, client, p["path"], want, user).run(p["scratch_dir"], etcd, p["timeout"])
-    except CannotRun as exc:
-        module.fail_json(**dict(base, msg=str(exc), expected=want))
-    except EtcdError as exc:
-        module.fail_json(**dict(base, expected=want, **exc.result()))
     except OSError as exc:
-        module.fail_json(**dict(base, expected=want, msg="The drill could not run here: %s" % exc))
-    out["leftovers"] = leftovers
-    finish(module, base, want, meta, out, began, now, label)
-
-
-def finish(module, base, want, meta, out, began, now, label):
-    """Compare, record and exit: exit_json when the drill passed, fail_json (with the record) when it failed."""
-    compared = drill.compare(want, out.get("observed") or {}) if not out["failure"] else dict(
-        differences=[], checked=[], not_checked=[])
-    result = drill.verdict(compared["differences"], out["failure"])
-    seconds = round(time.monotonic() - began, 3)
-    record = drill.record(dict(out, result=result, time=now, seconds=seconds, member=os.uname()[1], **compared),
-                          meta)
-    done = dict(base, result=result, expected=want, seconds=seconds, metadata=record, **dict(out, **compared))
-    if result == "failed":
-        module.fail_json(msg=drill.failure_message(label, compared["differences"], out["failure"]),
-                         **done)
-    module.exit_json(msg="The restore drill of %s passed: %s." % (label, ", ".join(compared["checked"])),
-                     **done)
+        module.fail_json(**dict(base, msg="The drill could not run here: %s" % exc))
+    if out["result"] == "failed":
+        module.fail_json(**dict(base, **out))
+    module.exit_json(**dict(base, **out))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_drill_run as run
 from ansible_collections.etcd_ops.etcd.plugins.modules import etcd_snapshot_drill as module
 
 
@@ -26,8 +27,8 @@ def lab(tmp_path, monkeypatch):
     etcd.write_text("#!/bin/sh\n")
     etcd.chmod(0o755)
     owned = []
-    monkeypatch.setattr(module, "chown_tree", lambda top, uid, gid: owned.append((top, uid, gid)))
-    monkeypatch.setattr(module.time, "sleep", lambda s: None)
+    monkeypatch.setattr(run, "chown_tree", lambda top, uid, gid: owned.append((top, uid, gid)))
+    monkeypatch.setattr(run.time, "sleep", lambda s: None)
     return dict(snap=snap, etcd=str(etcd), scratch=tmp_path / "drill", owned=owned)
 
 
@@ -192,7 +193,7 @@ def test_a_scratch_etcd_that_does_not_serve_in_time_fails(fake_etcd, run_module,
     fake = answers(fake_etcd(tools(version)), version, recorded, state="activating")
     fake.on("endpoint status -w json", "", rc=1, stderr="context deadline exceeded")
     clock = iter(range(0, 100000, 7))
-    monkeypatch.setattr(module.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(run.time, "monotonic", lambda: next(clock))
     result = run_module(module, args(lab, metadata=metadata(version, recorded), timeout=20))
     assert result["result"] == "failed" and "did not serve within 20 s (etcd_verify_timeout)" in result["msg"]
     assert any(a[1:2] == ["stop"] for a in fake.argvs())
@@ -228,7 +229,7 @@ def test_no_room_for_the_drill(fake_etcd, run_module, recorded, version, lab, mo
     class Full:
         f_bavail, f_frsize = 10, 4096
 
-    monkeypatch.setattr(module.os, "statvfs", lambda p: Full() if str(p).startswith(str(lab["scratch"])) else real(p))
+    monkeypatch.setattr(run.os, "statvfs", lambda p: Full() if str(p).startswith(str(lab["scratch"])) else real(p))
     result = run_module(module, args(lab, metadata=metadata(version, recorded)))
     assert result["failed"] and "result" not in result
     assert "Not enough space in %s for the drill: 40960 bytes free" % lab["scratch"] in result["msg"]
