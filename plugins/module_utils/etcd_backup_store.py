@@ -22,7 +22,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import urllib.request
 
+from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_backup_metrics as metrics
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_lock as lock
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_snapshot_file as snapfile
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_workdir as workdir
@@ -31,6 +33,8 @@ from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_snapshot_file i
 
 SEARCH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 INCOMING = ".incoming-"
+# the job's last outcomes, for its metrics and its OnFailure= notification
+STATE_FILE = "/var/lib/etcd-ops/backup-state.json"
 CONNECTION = ("ca_cert", "client_cert", "client_key", "user", "password", "dial_timeout", "command_timeout",
               "etcdctl_path", "etcdutl_path")
 
@@ -220,7 +224,36 @@ def run_job(config, client=None, now=None):
         if os.path.exists(incoming):
             os.unlink(incoming)
     kept, removed = prune(directory, cluster, int(config.get("keep", 7)), protect=[name])
-    return dict(meta, path=final, removed=removed, kept=len(kept))
+    result = dict(meta, path=final, removed=removed, kept=len(kept))
+    if config.get("verify"):
+        from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_drill_run import CannotRun
+
+        try:
+            result["drill"] = drill_snapshot(config, final, meta)
+        except EtcdError as exc:
+            result["drill_error"] = "The restore drill of %s could not run here: %s" % (final, exc.result()["msg"])
+        except (CannotRun, OSError) as exc:
+            result["drill_error"] = "The restore drill of %s could not run here: %s" % (final, exc)
+    return result
+
+
+def drill_snapshot(config, path, meta, runner=None, client=None):
+    """The restore drill of the snapshot just saved (etcd_backup_schedule_verify), on this member: a scratch etcd
+    of this member's binary as the unit's user (etcd_drill_run), its result written into the snapshot's .json.
+    Returns the drill (etcd_drill_run.run); raises what run raises when the drill cannot run here."""
+    # imported here: etcd_drill reads this module's listing
+    from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_drill_run as drill_run
+
+    # the scratch etcd serves plain HTTP on loopback: no TLS file; the cluster's credentials (auth comes with the
+    # snapshot)
+    params = dict((k, config.get(k)) for k in ("user", "password", "etcdctl_path", "etcdutl_path"))
+    runner = runner or LocalRunner(params)
+    client = client or EtcdClient(runner)
+    out = drill_run.run(runner, client, path, meta=meta, scratch_dir=config.get("drill_dir") or drill_run.DEFAULT_DIR,
+                        run_as=config.get("run_as") or "etcd", timeout=int(config.get("drill_timeout") or 120),
+                        member=config.get("member") or None)
+    write_file(path + ".json", json.dumps(out["metadata"], indent=2, sort_keys=True) + "\n")
+    return out
 
 
 def job_holder(now=None):
@@ -253,31 +286,124 @@ def locked_job(config, client=None, now=None):
 
 
 def summary(result):
-    """The one line the job writes to the journal."""
-    return ("saved %s: %d bytes, revision %d, %s keys, sha256 %s, took %.2fs; %d snapshot(s) kept, %d removed" % (
+    """The lines the job writes to the journal: the snapshot, and its drill when one ran."""
+    lines = ["saved %s: %d bytes, revision %d, %s keys, sha256 %s, took %.2fs; %d snapshot(s) kept, %d removed" % (
         result["path"], result["size"], result["revision"], result["keys"], result["sha256"],
-        result["duration"], result["kept"], len(result["removed"])))
+        result["duration"], result["kept"], len(result["removed"]))]
+    drilled = result.get("drill")
+    if drilled:
+        lines.append("%s (restore %.2fs, serving %.2fs after its start, drill %.2fs)" % (
+            drilled["msg"], drilled.get("restore_seconds") or 0, drilled.get("serve_seconds") or 0,
+            drilled.get("seconds") or 0))
+    return "\n".join(lines)
+
+
+def record_run(config, result, error, now=None):
+    """The run's outcome into the job's state file and, with a metrics dir that exists, node_exporter's textfile
+    (etcd_backup_metrics). Returns the metrics file written, or ''. A state or metrics file that cannot be written
+    is said on stderr; it does not fail the backup."""
+    now = int(now if now is not None else datetime.datetime.now(datetime.timezone.utc).timestamp())
+    path = config.get("state") or STATE_FILE
+    try:
+        with open(path) as handle:
+            state = json.load(handle)
+    except (OSError, ValueError):
+        state = {}
+    saved = dict(size=result["size"], duration=result["duration"], revision=result["revision"],
+                 kept=result["kept"]) if result else None
+    interval = None
+    if config.get("schedule"):
+        proc = subprocess.run(["systemd-analyze", "calendar", "--iterations=2", config["schedule"]],
+                              capture_output=True, text=True, check=False, env=dict(os.environ, TZ="UTC"))
+        interval = metrics.calendar_interval(proc.stdout) if proc.returncode == 0 else None
+    state = metrics.next_state(state if isinstance(state, dict) else {}, now, saved=saved,
+                               drilled=(result or {}).get("drill"), error=error, interval=interval)
+    written = ""
+    try:
+        workdir.ensure(os.path.dirname(path), 0o755)
+        write_file(path, json.dumps(state, indent=2, sort_keys=True) + "\n")
+        directory = config.get("metrics_dir") or ""
+        if directory and os.path.isdir(directory):
+            written = metrics.write(directory, metrics.render(state, config.get("cluster", ""),
+                                                              config.get("member", "")))
+    except (OSError, workdir.WorkDirError) as exc:
+        sys.stderr.write("etcd-ops-backup: could not write its state or metrics: %s\n" % exc)
+    return written
+
+
+def notify(config, state_path=None, opener=None, run=subprocess.run):
+    """etcd-ops-backup-failed.service (OnFailure= of the backup service): tell the user's command and webhook
+    that the last run failed, with its message. The command runs with ETCD_OPS_CLUSTER, ETCD_OPS_MEMBER and
+    ETCD_OPS_MESSAGE set; the webhook gets a JSON POST. Returns the errors (an empty list when all were told)."""
+    try:
+        with open(state_path or config.get("state") or STATE_FILE) as handle:
+            state = json.load(handle)
+    except (OSError, ValueError):
+        state = {}
+    message = (state.get("message") if isinstance(state, dict) else "") or "the last run failed; see its journal"
+    facts = dict(cluster=config.get("cluster", ""), member=config.get("member", ""), message=message,
+                 unit="etcd-ops-backup.service", time=datetime.datetime.now(datetime.timezone.utc).strftime(
+                     "%Y-%m-%dT%H:%M:%SZ"))
+    errors = []
+    command = config.get("on_failure_command") or ""
+    if command:
+        env = dict(os.environ, ETCD_OPS_CLUSTER=facts["cluster"], ETCD_OPS_MEMBER=facts["member"],
+                   ETCD_OPS_MESSAGE=message)
+        proc = run(["/bin/sh", "-c", command], env=env, capture_output=True, text=True, check=False, timeout=60)
+        if proc.returncode != 0:
+            errors.append("the on-failure command exited %d: %s" % (proc.returncode, (proc.stderr or "").strip()))
+    url = config.get("on_failure_url") or ""
+    if url:
+        request = urllib.request.Request(url, data=json.dumps(facts).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with (opener or urllib.request.urlopen)(request, timeout=10) as answer:
+                answer.read()
+        except (OSError, ValueError) as exc:  # urllib's errors are OSErrors
+            errors.append("the on-failure webhook %s: %s" % (url, exc))
+    return errors
 
 
 def main(argv=None):
-    """Entry point of the scheduled job: `etcd-ops-backup.py --config FILE`. Exit 0 or 1 (2: bad usage)."""
+    """Entry point of the scheduled job: `etcd-ops-backup.py --config FILE` (a snapshot, its drill when asked, the
+    metrics), or `etcd-ops-backup.py --notify --config FILE` (the OnFailure= unit). Exit 0 or 1 (2: bad usage)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    notifying = argv[:1] == ["--notify"]
+    if notifying:
+        argv = argv[1:]
     if len(argv) != 2 or argv[0] != "--config":
-        sys.stderr.write("usage: etcd-ops-backup.py --config FILE (installed by etcd_ops.etcd's backup role)\n")
+        sys.stderr.write("usage: etcd-ops-backup.py [--notify] --config FILE (installed by etcd_ops.etcd's backup "
+                         "role)\n")
         return 2
     try:
         with open(argv[1]) as handle:
             config = json.load(handle)
-        result = locked_job(config)
-    except (OSError, ValueError, KeyError, workdir.WorkDirError) as exc:
+    except (OSError, ValueError) as exc:
         sys.stderr.write("etcd-ops-backup failed: %s\n" % exc)
         return 1
+    if notifying:
+        errors = notify(config)
+        for error in errors:
+            sys.stderr.write("etcd-ops-backup: %s\n" % error)
+        return 1 if errors else 0
+    result, error = None, ""
+    try:
+        result = locked_job(config)
+        if (result.get("drill") or {}).get("result") == "failed":
+            error = result["drill"]["msg"]
+        error = error or result.get("drill_error", "")
+    except (OSError, ValueError, KeyError, workdir.WorkDirError) as exc:
+        error = str(exc)
     except EtcdError as exc:
         failure = exc.result()
-        sys.stderr.write("etcd-ops-backup failed: %s\n" % failure["msg"])
+        error = failure["msg"]
         if failure.get("cmd"):
-            sys.stderr.write("command: %s (rc=%s)\nstderr: %s\n" % (
-                failure["cmd"], failure["rc"], (failure["stderr"] or "").strip()))
+            error += "\ncommand: %s (rc=%s)\nstderr: %s" % (failure["cmd"], failure["rc"],
+                                                          (failure["stderr"] or "").strip())
+    record_run(config, result, error.split("\n")[0])
+    if result:
+        sys.stdout.write(summary(result) + "\n")
+    if error:
+        sys.stderr.write("etcd-ops-backup failed: %s\n" % error)
         return 1
-    sys.stdout.write(summary(result) + "\n")
     return 0

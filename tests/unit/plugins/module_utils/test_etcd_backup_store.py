@@ -4,6 +4,7 @@ import datetime
 import hashlib
 import json
 import os
+import time
 
 import pytest
 
@@ -58,7 +59,7 @@ def etcd(fake_etcd_class, recorded, version):
 
 def config(tmp_path, **kw):
     return dict(dict(endpoint="http://127.0.0.1:2379", dir=str(tmp_path / "store"), cluster="etcd-cluster",
-                     member="node1", keep=3, timeout=600), **kw)
+                     member="node1", keep=3, timeout=600, state=str(tmp_path / "state.json")), **kw)
 
 
 def test_a_verified_snapshot_under_its_final_name_with_sidecars(etcd, recorded, version, tmp_path):
@@ -235,3 +236,104 @@ def test_a_store_listing_keeps_paths_and_takes_no_encoded_files():
         "/s/etcd-cluster-20261203T000000Z-r5.db"]
     assert store.listed_snapshots(paths, "etcd-cluster", paths=True)["names"] == [
         "/s/etcd-cluster-20261201T000000Z-r1.db", "/s/etcd-cluster-20261203T000000Z-r5.db"]
+
+
+def test_main_keeps_its_state_and_writes_the_metrics(etcd, tmp_path, monkeypatch, capsys):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    monkeypatch.setattr(store, "EtcdClient", lambda runner: etcd.client)
+    (tmp_path / "textfile").mkdir()
+    path = tmp_path / "backup.json"
+    path.write_text(json.dumps(config(tmp_path, metrics_dir=str(tmp_path / "textfile"))))
+    assert store.main(["--config", str(path)]) == 0
+    prom = tmp_path / "textfile" / "etcd_ops_backup.prom"
+
+    def seen():
+        return {s.name: s.value for f in text_string_to_metric_families(prom.read_text()) for s in f.samples}
+    first = seen()
+    assert first["etcd_backup_last_run_success"] == 1 and first["etcd_backup_snapshots"] == 1
+    assert first["etcd_backup_last_size_bytes"] == len(etcd.data)
+    etcd.on("snapshot save", "", rc=1, stderr="context deadline exceeded")
+    assert store.main(["--config", str(path)]) == 1
+    second = seen()
+    assert second["etcd_backup_last_run_success"] == 0
+    assert second["etcd_backup_last_success_timestamp_seconds"] == first["etcd_backup_last_success_timestamp_seconds"]
+    assert "context deadline exceeded" in json.loads((tmp_path / "state.json").read_text())["message"]
+    # no metrics dir (node_exporter not installed): the state alone, and the backup is not failed for it
+    path.write_text(json.dumps(config(tmp_path, metrics_dir=str(tmp_path / "none"))))
+    etcd.on("snapshot save", "Snapshot saved\n", do=lambda argv, env: open(argv[-1], "wb").write(etcd.data))
+    assert store.main(["--config", str(path)]) == 0 and not (tmp_path / "none").exists()
+    capsys.readouterr()
+
+
+def test_the_job_drills_the_snapshot_it_saved_and_records_it(etcd, tmp_path, monkeypatch, capsys):
+    from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_drill_run
+
+    calls = []
+
+    def drilled(runner, client, path, meta=None, **kw):
+        calls.append((path, meta, kw))
+        result = "failed" if len(calls) > 1 else "passed"
+        record = dict(meta, drill_result=result)
+        return dict(result=result, msg="The restore drill of %s %s: x." % (path, result), metadata=record,
+                    restore_seconds=0.1, serve_seconds=0.2, seconds=0.5)
+    monkeypatch.setattr(etcd_drill_run, "run", drilled)
+    monkeypatch.setattr(store, "EtcdClient", lambda runner: etcd.client)
+    path = tmp_path / "backup.json"
+    path.write_text(json.dumps(config(tmp_path, verify=True, run_as="etcd", drill_dir=str(tmp_path / "drill"),
+                                      drill_timeout=30)))
+    assert store.main(["--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    snap, meta, kw = calls[0]
+    assert kw == dict(scratch_dir=str(tmp_path / "drill"), run_as="etcd", timeout=30, member="node1")
+    assert meta["file"] == os.path.basename(snap) and "kv_hash" in meta
+    assert json.loads(open(snap + ".json").read())["drill_result"] == "passed"
+    assert "passed: x. (restore 0.10s, serving 0.20s after its start, drill 0.50s)" in out
+    time.sleep(1)  # names carry the second
+    assert store.main(["--config", str(path)]) == 1  # the drill failed: the snapshot is kept, the run fails
+    err = capsys.readouterr().err
+    assert "etcd-ops-backup failed: The restore drill of" in err and "failed: x." in err
+    assert json.loads(open(calls[1][0] + ".json").read())["drill_result"] == "failed" and os.path.exists(calls[1][0])
+
+    def cannot(*args, **kw):
+        raise etcd_drill_run.CannotRun("The user etcd does not exist on this host.")
+    monkeypatch.setattr(etcd_drill_run, "run", cannot)
+    time.sleep(1)
+    assert store.main(["--config", str(path)]) == 1
+    assert "could not run here: The user etcd does not exist on this host." in capsys.readouterr().err
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert not state["last_run_ok"] and state["drill_ok"] is False and state["kept"] == 3
+
+
+def test_notify_tells_the_command_and_the_webhook(tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(dict(message="The member at http://127.0.0.1:2379 is not healthy")))
+    told = tmp_path / "told"
+    posted = []
+
+    class Answer:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self):
+            return b""
+
+    def opener(request, timeout):
+        posted.append((request.full_url, request.get_method(), json.loads(request.data), timeout))
+        return Answer()
+    conf = dict(cluster="etcd-cluster", member="node1", state=str(state), on_failure_url="http://hook.example/x",
+                on_failure_command='printf "%s|%s|%s" "$ETCD_OPS_CLUSTER" "$ETCD_OPS_MEMBER" "$ETCD_OPS_MESSAGE"'
+                f' > {told}')
+    assert store.notify(conf, opener=opener) == []
+    assert told.read_text() == "etcd-cluster|node1|The member at http://127.0.0.1:2379 is not healthy"
+    url, method, body, timeout = posted[0]
+    assert (url, method, timeout) == ("http://hook.example/x", "POST", 10)
+    assert body["message"].startswith("The member at") and body["unit"] == "etcd-ops-backup.service"
+
+    def refused(request, timeout):
+        raise OSError("connection refused")
+    errors = store.notify(dict(conf, on_failure_command="exit 3"), opener=refused)
+    assert errors[0].startswith("the on-failure command exited 3") and "connection refused" in errors[1]
