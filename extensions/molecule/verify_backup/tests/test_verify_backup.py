@@ -5,6 +5,7 @@ import hashlib
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,98 @@ def test_bad_input_is_refused(store, tmp_path, case):
     assert "Fix: " in message
     assert_nothing_left(before)
     lab.record_refusal("verify_backup.yml", proc, f"{case} ({' '.join(args[1::2])})")
+
+
+# -- drills of new snapshots: from backup.yml, and from the members' timer, with its metrics and failure notice ----
+def test_backup_with_verify_drills_the_snapshot_it_took(tmp_path):
+    store, report = tmp_path / "etcd-backups", tmp_path / "backup.json"
+    before = members_now()
+    proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}", "-e", "etcd_backup_verify=true",
+                        "-e", f"etcd_report_file={report}")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    [snap] = snapshots(store)
+    meta = meta_of(snap)
+    assert meta["drill_result"] == "passed" and meta["verified_at"] and meta["drill"]["member"] == "node1"
+    out = lab.flat(proc.stdout)
+    assert (f"drill: PASSED on node1: revision {meta['revision']}, {meta['keys']} keys, KV hash {meta['kv_hash']}; "
+            "restore ") in out
+    data = json.loads(report.read_text())
+    assert data["drill"]["result"] == "passed" and "drill recorded in the snapshot's metadata" in data["changes"]
+    assert_nothing_left(before)
+
+
+def prom(host):
+    """The job's metrics on a member, as Prometheus' own parser reads them: {name: value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = host.check_output(f"cat {TEXTFILE}/etcd_ops_backup.prom")
+    families = list(text_string_to_metric_families(text))
+    assert all(f.type == "gauge" for f in families)
+    return {s.name: s.value for f in families for s in f.samples if s.labels["member"] == "node1"}
+
+
+TEXTFILE = "/var/lib/prometheus/node-exporter"
+HOOK = ("import http.server\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    def do_POST(self):\n"
+        "        body = self.rfile.read(int(self.headers['Content-Length']))\n"
+        "        open('/root/hook.json', 'wb').write(body)\n"
+        "        self.send_response(204)\n"
+        "        self.end_headers()\n"
+        "http.server.HTTPServer(('127.0.0.1', 18080), H).serve_forever()\n")
+
+
+def test_the_timer_drills_each_snapshot_writes_its_metrics_and_tells_of_a_failure(tmp_path):
+    node1 = lab.node("node1")
+    node1.check_output(f"mkdir -p {TEXTFILE} && rm -f /root/backup-failed.txt /root/hook.json")
+    node1.check_output("cat > /root/hook.py <<'EOF'\n" + HOOK + "EOF\n"
+                       "systemd-run --quiet --collect --unit=etcd-ops-test-hook python3 /root/hook.py")
+    store = tmp_path / "etcd-backups"
+    try:
+        proc = lab.playbook(
+            "backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}", "-e", "etcd_backup_now=false",
+            "-e", "etcd_backup_schedule=daily", "-e", "etcd_backup_schedule_verify=true",
+            "-e", 'etcd_backup_on_failure_command=echo "$ETCD_OPS_MEMBER: $ETCD_OPS_MESSAGE" > /root/backup-failed.txt',
+            "-e", "etcd_backup_on_failure_url=http://127.0.0.1:18080/hook")
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        before = members_now()
+        node1.check_output("systemctl start etcd-ops-backup.service")
+        journal = node1.check_output("journalctl -u etcd-ops-backup.service --no-pager -o cat | tail -n 4")
+        assert "The restore drill of /var/backups/etcd-ops/etcd-cluster-" in journal and " passed: revision " in journal
+        newest = node1.check_output("ls /var/backups/etcd-ops/*.db | tail -n 1").strip()
+        meta = json.loads(node1.check_output(f"cat {newest}.json"))
+        assert meta["drill_result"] == "passed" and meta["drill"]["member"] == "node1" and meta["kv_hash"]
+        seen = prom(node1)
+        assert seen["etcd_backup_last_run_success"] == 1 and seen["etcd_backup_drill_last_success"] == 1
+        assert seen["etcd_backup_schedule_interval_seconds"] == 86400 and seen["etcd_backup_snapshots"] >= 1
+        assert seen["etcd_backup_last_size_bytes"] == int(node1.check_output(f"stat -c %s {newest}"))
+        assert seen["etcd_backup_drill_last_serve_seconds"] > 0
+        after = members_now()  # the drill left nothing: no scratch dir, no unit
+        assert after["node1 drill"].strip() == "" and after["kv hash"] == before["kv hash"]
+
+        # a run that fails (etcd stopped on node1): the unit fails, the notice goes out, the metrics say so
+        lab.etcd("node1", "stop")
+        try:
+            assert node1.run("systemctl start etcd-ops-backup.service").rc != 0
+            for _ in range(50):
+                if node1.run("test -s /root/backup-failed.txt && test -s /root/hook.json").rc == 0:
+                    break
+                time.sleep(0.2)
+            told = node1.check_output("cat /root/backup-failed.txt")
+            assert told.startswith("node1: The member at http://") and "is not healthy" in told
+            hook = json.loads(node1.check_output("cat /root/hook.json"))
+            assert hook["member"] == "node1" and hook["cluster"] == "etcd-cluster"
+            assert "is not healthy" in hook["message"]
+            failed = prom(node1)
+            assert failed["etcd_backup_last_run_success"] == 0
+            last = "etcd_backup_last_success_timestamp_seconds"
+            assert failed[last] == seen[last]
+        finally:
+            node1.run("systemctl reset-failed etcd-ops-backup.service")
+            lab.etcd("node1", "start")
+            lab.wait_healthy()
+    finally:
+        lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}", "-e", "etcd_backup_now=false",
+                     "-e", "etcd_backup_schedule=absent")
+        node1.run("systemctl stop etcd-ops-test-hook; rm -rf /root/hook.py /root/hook.json /root/backup-failed.txt "
+                  f"/var/backups/etcd-ops {TEXTFILE}")
