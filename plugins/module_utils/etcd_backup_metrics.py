@@ -41,16 +41,19 @@ METRICS = (
 )
 
 
-_ELAPSE = re.compile(r"^\s*(Next elapse|Iter\. #2):\s*\S+\s+(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})", re.M)
+# systemd 252 says "Iter. #2:", 257 "Iteration #2:"
+_ELAPSE = re.compile(r"^\s*(Next elapse|Iter(?:\.|ation) #2):\s*\S+\s+(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})",
+                     re.M)
 
 
 def calendar_interval(text):
     """Seconds between the first two elapses `systemd-analyze calendar --iterations=2 VALUE` printed (run with
     TZ=UTC); None when it printed no two."""
-    found = dict((kind, value) for kind, value in _ELAPSE.findall(text or ""))
-    if "Next elapse" not in found or "Iter. #2" not in found:
+    found = dict(("second" if kind.startswith("Iter") else "first", value)
+                 for kind, value in _ELAPSE.findall(text or ""))
+    if "first" not in found or "second" not in found:
         return None
-    first, second = (datetime.datetime.strptime(found[k], "%Y-%m-%d %H:%M:%S") for k in ("Next elapse", "Iter. #2"))
+    first, second = (datetime.datetime.strptime(found[k], "%Y-%m-%d %H:%M:%S") for k in ("first", "second"))
     return int((second - first).total_seconds())
 
 

@@ -77,6 +77,7 @@ Normalized form: *-*-* 00:00:00
 
 def test_the_timer_s_interval_from_systemd_analyze():
     assert metrics.calendar_interval(DAILY) == 86400
+    assert metrics.calendar_interval(DAILY.replace("       Iter. #2:", "   Iteration #2:")) == 86400  # systemd 257
     assert metrics.calendar_interval(DAILY.replace("Mon 2026-12-07 00:00:00", "Sun 2026-12-06 06:00:00")) == 21600
     assert metrics.calendar_interval("Failed to parse calendar specification") is None
     assert metrics.calendar_interval("    Next elapse: Sun 2026-12-06 00:00:00 UTC\n") is None
