@@ -275,8 +275,10 @@ def test_the_timer_drills_each_snapshot_writes_its_metrics_and_tells_of_a_failur
         proc = lab.playbook(
             "backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}", "-e", "etcd_backup_now=false",
             "-e", "etcd_backup_schedule=daily", "-e", "etcd_backup_schedule_verify=true",
-            "-e", 'etcd_backup_on_failure_command=echo "$ETCD_OPS_MEMBER: $ETCD_OPS_MESSAGE" > /root/backup-failed.txt',
-            "-e", "etcd_backup_on_failure_url=http://127.0.0.1:18080/hook")
+            # a command line with spaces: as JSON (-e key=value splits a value at its spaces)
+            "-e", json.dumps(dict(
+                etcd_backup_on_failure_command='echo "$ETCD_OPS_MEMBER: $ETCD_OPS_MESSAGE" > /root/backup-failed.txt',
+                etcd_backup_on_failure_url="http://127.0.0.1:18080/hook")))
         assert proc.returncode == 0, proc.stdout[-3000:]
         before = members_now()
         node1.check_output("systemctl start etcd-ops-backup.service")

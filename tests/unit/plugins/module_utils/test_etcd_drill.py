@@ -53,6 +53,14 @@ COMPARE = [
 ]
 
 
+def test_a_snapshot_of_a_keyspace_never_written():
+    """`snapshot status` says revision 0 when no key was ever written; the restored etcd is at 1, etcd's first."""
+    want = drill.expected(dict(META, revision=0, keys=0, kv_hash=5, kv_hash_compact_revision=-1), dict(revision=0))
+    assert drill.compare(want, dict(revision=1, keys=0, kv_hash=5, kv_hash_compact_revision=-1))["differences"] == []
+    assert drill.compare(want, dict(revision=2, keys=0, kv_hash=5))["differences"] == [
+        "revision: the snapshot is at 0, the restored etcd at 2"]
+
+
 @pytest.mark.parametrize("case,meta,seen,differences,checked,not_checked", COMPARE, ids=[c[0] for c in COMPARE])
 def test_compare(case, meta, seen, differences, checked, not_checked):
     out = drill.compare(drill.expected(meta, dict(revision=54)), seen)
