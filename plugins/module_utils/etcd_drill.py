@@ -17,6 +17,8 @@ What is compared, at the snapshot's revision R:
 
 from __future__ import annotations
 
+import datetime
+
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import listed_snapshots
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import snapshot_cluster
 
@@ -248,4 +250,55 @@ def drill_plan(members, settings=None):
                     ", ".join("%s=%s" % (name, ",".join(urls)) for name, urls in play) or "none read"))
     if out["snapshot"]:
         out["cluster"] = snapshot_cluster(out["meta"], play) if play else dict(match="unknown", reason="")
+    return out
+
+
+def _utc(text):
+    """An ISO 8601 time as aware UTC: a zone it names is honoured, none means UTC; None when it is no time."""
+    text = str(text or "").strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        when = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return when.astimezone(datetime.timezone.utc)
+
+
+def snapshot_at(names, metas, at, where="the store"):
+    """disaster_recovery's etcd_snapshot_time: of `names` (oldest first), the newest whose metadata (`metas`, by
+    name) says it was taken at or before `at` and whose last restore drill passed. Returns dict(snapshot ('' for
+    none), time (when it was taken), at (`at` in UTC), refusal (why there is none, with the fix))."""
+    when = _utc(at)
+    out = dict(snapshot="", time="", at="", refusal="")
+    if when is None:
+        out["refusal"] = ("etcd_snapshot_time %s is not a time. Nothing was changed. Fix: give an ISO 8601 time, UTC "
+                          "unless it says otherwise, such as 2026-12-05T03:00:00Z or \"2026-12-05 03:00\"." % at)
+        return out
+    out["at"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    dated = [(name, _utc((metas.get(name) or {}).get("time"))) for name in names]
+    dated = sorted(((taken, name) for name, taken in dated if taken is not None), key=lambda item: item[0])
+    by_then = [name for taken, name in dated if taken <= when]
+    drilled = [name for name in by_then if (metas.get(name) or {}).get("drill_result") == "passed"]
+    if drilled:
+        out.update(snapshot=drilled[-1], time=metas[drilled[-1]].get("time", ""))
+        return out
+    if not by_then:
+        out["refusal"] = (
+            "No snapshot in %s was taken at or before %s (%d there%s). Nothing was changed. Fix: give a later "
+            "etcd_snapshot_time, or name a snapshot with -e etcd_snapshot=PATH." % (
+                where, out["at"], len(names),
+                ", the oldest taken %s" % metas[dated[0][1]]["time"] if dated else ""))
+        return out
+    newest = by_then[-1]
+    state = (metas.get(newest) or {}).get("drill_result")
+    out["refusal"] = (
+        "No snapshot in %s taken at or before %s passed a restore drill: %d taken by then, none drilled with success "
+        "(the newest: %s, taken %s, %s). Nothing was changed. Fix: drill it with verify_backup.yml "
+        "-e etcd_snapshot=PATH (then run this again), name a snapshot with -e etcd_snapshot=PATH to restore it "
+        "undrilled, or give another etcd_snapshot_time." % (
+            where, out["at"], len(by_then), newest, metas[newest]["time"],
+            "its drill failed" if state == "failed" else "never drilled"))
     return out

@@ -23,6 +23,7 @@ KINDS = {
     "bad-input": "Bad input: refused, every node compared before and after",
     "edge": "The data-loss edges of issue #21, each reproduced on the lab before its fix",
     "edge-24": "The edges of a real estate (issue #24), each tried on the lab before its fix",
+    "drill": "Restore drills (issue #25): snapshots proved, damage found, drilled snapshots chosen",
 }
 # The six edges of issue #21 by number; a test records what the operation does at its edge now (lab.record_edge).
 EDGES = {
@@ -74,6 +75,11 @@ INTRO = {
         "Issue #24 lists the edges a real estate has and the lab's matrix did not try. Each row is a lab test: what "
         "the operation does at that edge now (what it did before is in the issue's notes and the docs of each "
         "operation). An edge with no row on a suite did not run there."),
+    "drill": (
+        "verify_backup.yml, backup.yml's drills and the members' timer job on the lab (scenario verify_backup), and "
+        "disaster_recovery.yml's etcd_snapshot_time: each row is a drill of a real snapshot restored into a scratch "
+        "etcd on a member, and what it found; every member's fingerprint and the cluster's KV hash were the same "
+        "before and after each drill."),
 }
 
 
@@ -144,6 +150,9 @@ def render(rows: list[dict], note: str = "") -> str:
         if kind == "bad-input":
             out += bad_inputs(mine, suites)
             continue
+        if kind == "drill":
+            out += drills(mine, suites)
+            continue
         if kind in ("edge", "edge-24"):
             out += edges(mine, suites, EDGES if kind == "edge" else EDGES_24)
             continue
@@ -172,6 +181,20 @@ def bad_inputs(rows: list[dict], suites: list[str]) -> list[str]:
     for (playbook, case), entry in sorted(table.items()):
         lines.append(f"| {playbook} | {cell(case)} | " + " | ".join(entry.get(s, "not run") for s in suites)
                      + f" | {cell(entry['message'])} |")
+    return lines
+
+
+def drills(rows: list[dict], suites: list[str]) -> list[str]:
+    table = {}
+    for row in rows:
+        entry = table.setdefault((row["playbook"], row["case"]), {"outcome": row["outcome"], "detail": row["detail"]})
+        entry[row["suite"]] = "passed" if passed(row) else row["outcome"]
+    lines = ["| playbook | snapshot | " + " | ".join(SUITES.get(s, s).split(" (")[0] for s in suites)
+             + " | what the drill found | message, or what the test saw |",
+             "|---|---|" + "---|" * len(suites) + "---|---|"]
+    for (playbook, case), entry in table.items():
+        lines.append(f"| {playbook} | {cell(case)} | " + " | ".join(entry.get(s, "not run") for s in suites)
+                     + f" | {cell(entry['outcome'])} | {cell(entry['detail'])} |")
     return lines
 
 

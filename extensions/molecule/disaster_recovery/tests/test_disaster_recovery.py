@@ -4,6 +4,7 @@ killed between switch and start, then run again to completion. Every other inter
 (scenario faults)."""
 
 import base64
+import datetime
 import json
 import os
 import re
@@ -274,11 +275,51 @@ def test_check_mode_prints_the_plan_and_changes_nothing(store, disaster, tmp_pat
     assert fingerprints() == before
 
 
+def test_an_etcd_snapshot_time_with_no_drilled_snapshot_by_then_is_refused(store, disaster):
+    before = fingerprints()
+    proc = recover(store, "-e", "etcd_snapshot_time=2020-01-01T00:00:00Z")
+    refused(proc, before, f"No snapshot in {store} was taken at or before 2020-01-01T00:00:00Z (1 there, the oldest "
+            "taken ", "Nothing was changed. Fix: give a later etcd_snapshot_time")
+    proc = recover(store, "-e", "etcd_snapshot_time=2099-01-01 00:00")
+    refused(proc, before, f"No snapshot in {store} taken at or before 2099-01-01T00:00:00Z passed a restore drill: 1 "
+            f"taken by then, none drilled with success (the newest: {snapshot(store)}", "never drilled",
+            "Fix: drill it with verify_backup.yml -e etcd_snapshot=PATH")
+
+
+def newer_undrilled(store):
+    """A later snapshot beside the store's one, never drilled: the same file under a name and a time an hour on."""
+    older = snapshot(store)
+    meta = json.loads(Path(f"{older}.json").read_text())
+    taken = datetime.datetime.strptime(meta["time"], "%Y-%m-%dT%H:%M:%SZ") + datetime.timedelta(hours=1)
+    name = older.name.replace(older.name.split("-r")[0][-16:], taken.strftime("%Y%m%dT%H%M%SZ"))
+    newer = store / name
+    shutil.copy(older, newer)
+    Path(f"{newer}.sha256").write_text(Path(f"{older}.sha256").read_text().replace(older.name, name))
+    for field in ("verified_at", "drill_result", "drilled_at", "drill_seconds", "drill"):
+        meta.pop(field, None)
+    Path(f"{newer}.json").write_text(json.dumps(dict(meta, file=name, time=taken.strftime("%Y-%m-%dT%H:%M:%SZ"))))
+    return newer
+
+
 def test_two_lost_members_are_recovered(store, tmp_path, disaster):
+    """Issue #25: the snapshot is drilled while the cluster has no quorum (a drill needs only a member's etcd
+    binary), and the recovery takes the newest drilled snapshot at or before etcd_snapshot_time, not a newer one
+    that was never drilled."""
+    timed = tmp_path / "etcd-backups"
+    shutil.copytree(store, timed)
+    drilled = snapshot(timed)
+    proc = lab.playbook("verify_backup", lab.INVENTORY, "-e", f"etcd_backup_dir={timed}")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert json.loads(Path(f"{drilled}.json").read_text())["drill_result"] == "passed"
+    newer = newer_undrilled(timed)
     report = tmp_path / "report.json"
-    proc = recover(store, "-e", f"etcd_report_file={report}")
+    now = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=2)
+    proc = recover(timed, "-e", f"etcd_report_file={report}", "-e",
+                   f"etcd_snapshot_time={now.strftime('%Y-%m-%dT%H:%M:%SZ')}")
     out = assert_recovered(proc)
-    assert f"etcd cluster rebuilt from {snapshot(store)}" in out
+    assert f"etcd cluster rebuilt from {drilled}" in out and newer.name not in out
+    lab.record("drill", "disaster_recovery.yml", "etcd_snapshot_time with a newer snapshot never drilled",
+               "restored the newest drilled one", f"{drilled.name}, not {newer.name}")
     assert f"keys: {KEYS} at the restored revision (the snapshot: {KEYS})" in out
     [moved] = aside("node1")
     assert f"node1: {moved}" in out and aside("node2") == aside("node3") == []

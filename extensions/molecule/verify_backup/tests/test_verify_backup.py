@@ -92,6 +92,8 @@ def test_a_good_snapshot_passes_and_the_drill_is_recorded(store, tmp_path):
     data = json.loads(report.read_text())
     assert data["status"] == "changed" and data["result"] == "passed" and data["member"] == "node1"
     assert data["snapshot"] == str(snap) and float(data["seconds"]) > 0 and data["recorded"]
+    lab.record("drill", "verify_backup.yml", "a good snapshot", "passed, recorded in its metadata",
+               lab.flat(proc.stdout).split("checked: ")[1].split(" time:")[0], proc.seconds)
     assert_nothing_left(before)
 
 
@@ -107,6 +109,8 @@ def test_a_snapshot_whose_metadata_disagrees_fails_and_is_kept(store):
     assert message.startswith(f"The restore drill of {snap} failed: keys at revision {meta['revision']}: the "
                               f"metadata says {meta['keys'] + 1}, the restored etcd has {meta['keys']}."), message
     assert "It restores and serves, but not what was recorded when it was taken" in message
+    lab.record("drill", "verify_backup.yml", "metadata that disagrees (keys raised by one)", "failed, kept",
+               message, proc.seconds)
     assert f"etcd restore drill of {snap.name}: FAILED" in out and "DIFFERS: keys at revision" in out
     after = meta_of(snap)
     assert after["drill_result"] == "failed" and "verified_at" not in after
@@ -125,6 +129,8 @@ def test_a_snapshot_damaged_on_disk_fails_on_the_controller(store):
     message = lab.failure_message(proc.stdout)
     assert message.startswith(f"The restore drill of {snap} failed: it does not pass its checks on the controller: "
                               f"The snapshot {snap} does not match its sidecar"), message
+    lab.record("drill", "verify_backup.yml", "one bit changed on disk after the backup",
+               "failed on the controller, copied nowhere, kept", message, proc.seconds)
     assert "drilled: no - it failed its check on the controller and was copied nowhere" in lab.flat(proc.stdout)
     assert meta_of(snap)["drill_result"] == "failed" and snap.read_bytes() == bytes(data)
     assert_nothing_left(before)
@@ -148,6 +154,8 @@ def test_a_snapshot_damaged_with_every_checksum_made_to_match_fails_on_its_kv_ha
     message = lab.failure_message(proc.stdout)
     assert message.startswith(f"The restore drill of {snap} failed: KV hash at revision {meta['revision']}: the "
                               f"metadata says {meta['kv_hash']}"), message
+    lab.record("drill", "verify_backup.yml", "a value changed, etcd's trailer and the sidecar written to match",
+               "failed on the KV hash, kept", message, proc.seconds)
     assert f"checked: revision {meta['revision']}, {meta['keys']} keys" in lab.flat(proc.stdout)
     assert meta_of(snap)["drill_result"] == "failed"
     assert_nothing_left(before)
@@ -174,6 +182,8 @@ def test_a_compaction_between_the_snapshot_and_its_hash_is_followed(store):
         proc.stdout)
     after = meta_of(snap)
     assert after["drill_result"] == "passed" and after["drill"]["member"] == "node3"
+    lab.record("drill", "verify_backup.yml", "the member compacted between the snapshot and its HashKV",
+               "passed, the scratch etcd compacted to the same revision first", "on node3", proc.seconds)
     assert_nothing_left(before)
 
 
@@ -241,6 +251,8 @@ def test_backup_with_verify_drills_the_snapshot_it_took(tmp_path):
             "restore ") in out
     data = json.loads(report.read_text())
     assert data["drill"]["result"] == "passed" and "drill recorded in the snapshot's metadata" in data["changes"]
+    lab.record("drill", "backup.yml", "-e etcd_backup_verify=true", "the new snapshot drilled, passed, recorded",
+               "", proc.seconds)
     assert_nothing_left(before)
 
 
@@ -312,6 +324,8 @@ def test_the_timer_drills_each_snapshot_writes_its_metrics_and_tells_of_a_failur
             assert failed["etcd_backup_last_run_success"] == 0
             last = "etcd_backup_last_success_timestamp_seconds"
             assert failed[last] == seen[last]
+            lab.record("drill", "etcd-ops-backup.service", "the timer's snapshot drilled; then a run with etcd down",
+                       "passed and recorded; the failed run told by command and webhook, metrics parsed", told.strip())
         finally:
             node1.run("systemctl reset-failed etcd-ops-backup.service")
             lab.etcd("node1", "start")

@@ -220,3 +220,46 @@ def test_the_refusals(case, states, settings, message):
 def test_the_plan_refuses_metadata_out_of_step_with_the_paths():
     with pytest.raises(ValueError):
         drill.drill_plan(members({}), dict(stored=STORE, metas=METAS[:1]))
+
+
+# -- disaster_recovery's etcd_snapshot_time: the newest drilled snapshot at or before a time ------------------------
+def taken(time, result="passed"):
+    meta = dict(time=time)
+    if result:
+        meta["drill_result"] = result
+    return meta
+
+
+AT_NAMES = ["s1", "s2", "s3", "s4"]
+AT_METAS = {"s1": taken("2026-12-01T02:00:00Z"), "s2": taken("2026-12-02T02:00:00Z", "failed"),
+         "s3": taken("2026-12-03T02:00:00Z", None), "s4": taken("2026-12-04T02:00:00Z")}
+
+
+@pytest.mark.parametrize("at,chosen", [
+    ("2026-12-05T00:00:00Z", "s4"),
+    ("2026-12-04T02:00:00Z", "s4"),        # at the time itself
+    ("2026-12-04T01:59:59Z", "s1"),        # s3 never drilled, s2's drill failed
+    ("2026-12-04 03:30", "s4"),            # no zone: UTC
+    ("2026-12-04T04:00:00+02:00", "s4"),   # 02:00 UTC
+    ("2026-12-04T03:59:59+02:00", "s1"),
+    ("2026-12-02", "s1"),                  # a date: its midnight
+])
+def test_snapshot_at(at, chosen):
+    out = drill.snapshot_at(AT_NAMES, AT_METAS, at)
+    assert out["snapshot"] == chosen and out["refusal"] == "" and out["time"] == AT_METAS[chosen]["time"]
+
+
+def test_snapshot_at_refusals():
+    none_yet = drill.snapshot_at(AT_NAMES, AT_METAS, "2026-11-30T00:00:00Z")["refusal"]
+    assert none_yet.startswith("No snapshot in the store was taken at or before 2026-11-30T00:00:00Z (4 there, the "
+                               "oldest taken 2026-12-01T02:00:00Z). Nothing was changed. Fix: ")
+    undrilled = drill.snapshot_at(["s2", "s3"], AT_METAS, "2026-12-03T12:00:00Z", "s3://b/etcd/")["refusal"]
+    assert undrilled.startswith("No snapshot in s3://b/etcd/ taken at or before 2026-12-03T12:00:00Z passed a restore "
+                                "drill: 2 taken by then, none drilled with success (the newest: s3, taken "
+                                "2026-12-03T02:00:00Z, never drilled). Nothing was changed. Fix: drill it with "
+                                "verify_backup.yml -e etcd_snapshot=PATH")
+    bad = drill.snapshot_at(AT_NAMES, AT_METAS, "yesterday")["refusal"]
+    assert bad == ("etcd_snapshot_time yesterday is not a time. Nothing was changed. Fix: give an ISO 8601 time, UTC "
+                   "unless it says otherwise, such as 2026-12-05T03:00:00Z or \"2026-12-05 03:00\".")
+    # a snapshot without a time in its metadata is never chosen by time
+    assert drill.snapshot_at(["x"], {"x": dict(drill_result="passed")}, "2026-12-05")["snapshot"] == ""
