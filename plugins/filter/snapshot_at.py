@@ -25,7 +25,9 @@ options:
     type: dict
     required: true
   at:
-    description: An ISO 8601 time, UTC unless it says otherwise (C(2026-12-05T03:00:00Z), C(2026-12-05 03:00), C(2026-12-05)).
+    description:
+      - An ISO 8601 time, UTC unless it says otherwise (C(2026-12-05T03:00:00Z), C(2026-12-05 03:00),
+        C(2026-12-05)).
     type: str
     required: true
   where:

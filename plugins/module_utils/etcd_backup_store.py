@@ -357,7 +357,7 @@ def notify(config, state_path=None, opener=None, run=subprocess.run):
         request = urllib.request.Request(url, data=json.dumps(facts).encode(), method="POST",
                                          headers={"Content-Type": "application/json"})
         try:
-            with (opener or urllib.request.urlopen)(request, timeout=10) as answer:
+            with (opener or urllib.request.build_opener().open)(request, timeout=10) as answer:
                 answer.read()
         except (OSError, ValueError) as exc:  # urllib's errors are OSErrors
             errors.append("the on-failure webhook %s: %s" % (url, exc))
@@ -398,8 +398,8 @@ def main(argv=None):
         failure = exc.result()
         error = failure["msg"]
         if failure.get("cmd"):
-            error += "\ncommand: %s (rc=%s)\nstderr: %s" % (failure["cmd"], failure["rc"],
-                                                          (failure["stderr"] or "").strip())
+            error += "\ncommand: %s (rc=%s)\nstderr: %s" % (
+                failure["cmd"], failure["rc"], (failure["stderr"] or "").strip())
     record_run(config, result, error.split("\n")[0])
     if result:
         sys.stdout.write(summary(result) + "\n")

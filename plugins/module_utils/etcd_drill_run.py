@@ -237,8 +237,6 @@ def prepare(module, p, client, size, check_mode=False):
     return user, etcd
 
 
-
-
 def run(runner, client, path, meta=None, status=None, scratch_dir=DEFAULT_DIR, run_as="etcd", etcd_path=None,
         timeout=120, label=None, member=None, check_mode=False):
     """One restore drill of the snapshot at `path`: checked (unless `status` says a check just read it), restored,

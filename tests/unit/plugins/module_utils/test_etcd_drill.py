@@ -232,7 +232,7 @@ def taken(time, result="passed"):
 
 AT_NAMES = ["s1", "s2", "s3", "s4"]
 AT_METAS = {"s1": taken("2026-12-01T02:00:00Z"), "s2": taken("2026-12-02T02:00:00Z", "failed"),
-         "s3": taken("2026-12-03T02:00:00Z", None), "s4": taken("2026-12-04T02:00:00Z")}
+            "s3": taken("2026-12-03T02:00:00Z", None), "s4": taken("2026-12-04T02:00:00Z")}
 
 
 @pytest.mark.parametrize("at,chosen", [
