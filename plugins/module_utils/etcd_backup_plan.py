@@ -18,7 +18,9 @@ from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import clu
 ROOM = 1.1
 
 
-def _member(m):
+def member_view(m):
+    """One member as a preflight's etcd_node_info read it: reachable, healthy (its own health is quorate), its
+    health in words, its error, endpoint, alarms, database size, cluster name and member name."""
     node = m.get("node") or {}
     env = node.get("env") or {}
     probe = node.get("probe") or {}
@@ -66,7 +68,7 @@ def backup_plan(members, settings=None):
     member's view by host (endpoint, healthy, health, name, cluster_name).
     """
     settings = settings or {}
-    seen = [_member(m) for m in members]
+    seen = [member_view(m) for m in members]
     healthy = [m["host"] for m in seen if m["healthy"]]
     chosen = settings.get("member") or ""
     source = chosen or (healthy[0] if healthy else "")

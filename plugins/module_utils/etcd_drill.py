@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_plan import member_view
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import listed_snapshots
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import snapshot_cluster
 
@@ -158,25 +159,18 @@ def merge(current, drilled):
 
 
 def _seen(m):
-    """One member as the drill's preflight read it (etcd_node_info): reachable, read, healthy, its unit's user."""
+    """One member as the drill's preflight read it (etcd_node_info): backup's view of it (reachable, healthy, its
+    health in words, its name), whether it could be read at all, its unit's user and its peer URLs."""
+    seen = member_view(m)
     node = m.get("node") or {}
     env = node.get("env") or {}
     unit = node.get("unit") or {}
-    reachable = not m.get("unreachable")
-    read = reachable and not m.get("error")
-    probe = node.get("probe") or {}
-    healthy = read and bool(probe.get("quorate"))
-    if not reachable:
-        health = "unreachable"
-    elif not read:
-        health = "not read: %s" % (m.get("error") or "").strip()
-    else:
-        health = "healthy" if healthy else "unhealthy" + (": " + probe["error"].strip() if probe.get("error") else "")
+    read = seen["reachable"] and not m.get("error")
+    if seen["reachable"] and not read:
+        seen["health"] = "not read: %s" % seen["error"]
     user = (unit.get("user") or "root") if unit.get("load_state") == "loaded" else "etcd"
     peer_urls = [u.strip() for u in (env.get("ETCD_INITIAL_ADVERTISE_PEER_URLS") or "").split(",") if u.strip()]
-    return dict(host=m["host"], read=read, healthy=healthy, health=health, user=user,
-                name=env.get("ETCD_NAME") or m["host"], peer_urls=peer_urls,
-                etcd_version=(node.get("versions") or {}).get("etcdctl") or "")
+    return dict(seen, read=read, user=user, peer_urls=peer_urls)
 
 
 def drill_plan(members, settings=None):
