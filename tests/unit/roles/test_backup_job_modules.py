@@ -1,7 +1,6 @@
 """The members' scheduled job runs with only the module_utils files the backup role copies to them
 (__etcd_backup_job_modules): with those alone, in a Python that sees nothing else of the collection and no
-site-packages (no Ansible on a member), the job and
-its drill import."""
+site-packages (no Ansible on a member), the job and its drill import."""
 
 import subprocess
 import sys
