@@ -3,6 +3,7 @@ systemd: what it proves, what it records in the store, what it refuses, and that
 
 import hashlib
 import json
+import re
 import shutil
 import sys
 import time
@@ -93,7 +94,7 @@ def test_a_good_snapshot_passes_and_the_drill_is_recorded(store, tmp_path):
     assert data["status"] == "changed" and data["result"] == "passed" and data["member"] == "node1"
     assert data["snapshot"] == str(snap) and float(data["seconds"]) > 0 and data["recorded"]
     lab.record("drill", "verify_backup.yml", "a good snapshot", "passed, recorded in its metadata",
-               lab.flat(proc.stdout).split("checked: ")[1].split(" time:")[0], proc.seconds)
+               re.search(r"checked: ([^']*)'", lab.flat(proc.stdout)).group(1), proc.seconds)
     assert_nothing_left(before)
 
 
