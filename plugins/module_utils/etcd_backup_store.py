@@ -252,7 +252,7 @@ def drill_snapshot(config, path, meta, runner=None, client=None):
     out = drill_run.run(runner, client, path, meta=meta, scratch_dir=config.get("drill_dir") or drill_run.DEFAULT_DIR,
                         run_as=config.get("run_as") or "etcd", timeout=int(config.get("drill_timeout") or 120),
                         member=config.get("member") or None)
-    write_file(path + ".json", json.dumps(out["metadata"], indent=2, sort_keys=True) + "\n")
+    drill_run.record_beside(path, out["metadata"])
     return out
 
 

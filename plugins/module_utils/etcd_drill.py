@@ -173,78 +173,174 @@ def _seen(m):
     return dict(seen, read=read, user=user, peer_urls=peer_urls)
 
 
+SOURCES = ("store", "member")
+
+
+def _held(settings, by_host):
+    """The members' scheduled snapshots as (host, name, path, metadata), of the members that could be read."""
+    out = []
+    for place in settings.get("held") or []:
+        host = place.get("host")
+        if host not in by_host or not by_host[host]["read"]:
+            continue
+        for snap in place.get("snapshots") or []:
+            out.append((host, snap["name"], snap["path"], dict(snap.get("metadata") or {})))
+    return out
+
+
+def _undrilled(meta):
+    return (meta or {}).get("drill_result") not in RESULTS
+
+
 def drill_plan(members, settings=None):
-    """The decision of verify_backup.yml: which snapshot to drill, on which member, as which user; and the refusals.
+    """The decision of verify_backup.yml: which snapshots to drill, each on which member, as which user; and the
+    refusals.
 
     `members`: the play's hosts in inventory order, each dict(host, unreachable, error, node) as the etcd_node_info
-    task left them. `settings`: member (etcd_verify_member, '' for the first healthy one, else the first one read:
-    a drill needs the member's etcd binary, not its cluster), user (etcd_verify_user, '' for the user the member's
-    unit runs etcd as), snapshot (etcd_snapshot: a path on the controller, '' for the newest of this cluster's in
-    the store), snapshot_is_file (whether it is a file), snapshot_meta (its metadata), store (etcd_backup_dir),
-    stored (the store's *.db paths) and metas (their metadata, in that order).
+    task left them. `settings`:
+    - member (etcd_verify_member, '' for the first healthy one, else the first one read: a drill needs the member's
+      etcd binary, not its cluster), user (etcd_verify_user, '' for the user the member's unit runs etcd as);
+    - source (etcd_verify_source): 'store', the controller's store: store (etcd_backup_dir), stored (its *.db
+      paths) and metas (their metadata, in that order); or 'member', the members' scheduled snapshots: held, each
+      dict(host, snapshots: [dict(name, path, metadata)]) as etcd_snapshot_list saw them;
+    - snapshot (etcd_snapshot: a path on the controller, or with source member a name; '' for the newest of this
+      cluster's), snapshot_is_file (whether that path is a file), snapshot_meta (its metadata);
+    - undrilled (etcd_verify_undrilled): every snapshot of this cluster there whose metadata records no drill,
+      oldest first, instead of the newest.
 
-    Returns dict(member, user, snapshot, meta, cluster (the snapshot's match with the play's cluster: same, other,
-    unknown, and why), hosts (each member's health), refusals).
+    Returns dict(drills (each dict(where, member, user, snapshot (a path on the controller, or on the member with
+    source member), meta, cluster (the snapshot's match with the play's cluster: same, other, unknown, and why))),
+    the first drill's fields at the top too, hosts (each member's health), refusals).
     """
     settings = settings or {}
+    if len(settings.get("stored") or []) != len(settings.get("metas") or []):
+        raise ValueError("%d stored snapshots but %d metadata" % (len(settings.get("stored") or []),
+                                                                 len(settings.get("metas") or [])))
     seen = [_seen(m) for m in members]
     by_host = {m["host"]: m for m in seen}
     chosen = settings.get("member") or ""
-    out = dict(member="", user="", snapshot="", meta={}, cluster=dict(match="unknown", reason=""),
-               hosts={m["host"]: m["health"] for m in seen}, refusals=[])
-    if chosen:
-        if chosen not in by_host or not by_host[chosen]["read"]:
-            out["refusals"].append(
-                "etcd_verify_member %s is not a member of the play that could be read (%s). Nothing was changed. Fix: "
-                "pick a member that is reachable (it needs no quorum, only its etcd binary), or leave "
-                "etcd_verify_member empty." % (chosen, by_host[chosen]["health"] if chosen in by_host
-                                               else "not in group etcd"))
-        else:
-            out["member"] = chosen
-    else:
-        pick = next((m for m in seen if m["healthy"]), None) or next((m for m in seen if m["read"]), None)
-        if pick is None:
-            out["refusals"].append(
-                "No member of group etcd could be read (%s). Nothing was changed. Fix: a drill needs one reachable "
-                "member where become works; check SSH and sudo on the members." % "; ".join(
-                    "%s: %s" % (m["host"], m["health"]) for m in seen))
-        else:
-            out["member"] = pick["host"]
-    if out["member"]:
-        out["user"] = settings.get("user") or by_host[out["member"]]["user"]
-        if out["user"] == "root":
-            out["refusals"].append(
-                "The unit on %s runs etcd as root, and the drill's scratch etcd never runs as root. Nothing was "
-                "changed. Fix: set etcd_verify_user to an unprivileged user (etcd)." % out["member"])
-    play = [(m["name"], m["peer_urls"]) for m in seen if m["read"]]
-    stored = list(settings.get("stored") or [])
-    metas = list(settings.get("metas") or [])
-    if len(stored) != len(metas):
-        raise ValueError("%d stored snapshots but %d metadata" % (len(stored), len(metas)))
-    meta_of = dict(zip(stored, metas))  # noqa: B905 (lengths checked)
-    if settings.get("snapshot") and not settings.get("snapshot_is_file", True):
+    source = settings.get("source") or "store"
+    out = dict(member="", user="", snapshot="", meta={}, cluster=dict(match="unknown", reason=""), where=source,
+               drills=[], hosts={m["host"]: m["health"] for m in seen}, refusals=[])
+    if source not in SOURCES:
+        out["refusals"].append("etcd_verify_source %s is not one of %s. Nothing was changed. Fix: store (the "
+                               "controller's etcd_backup_dir) or member (the members' scheduled snapshots)."
+                               % (source, ", ".join(SOURCES)))
+        return out
+    if settings.get("undrilled") and settings.get("snapshot"):
+        out["refusals"].append("etcd_snapshot and etcd_verify_undrilled are both given. Nothing was changed. Fix: give "
+                               "one: the snapshot to drill, or every snapshot not yet drilled.")
+        return out
+    if chosen and (chosen not in by_host or not by_host[chosen]["read"]):
         out["refusals"].append(
+            "etcd_verify_member %s is not a member of the play that could be read (%s). Nothing was changed. Fix: "
+            "pick a member that is reachable (it needs no quorum, only its etcd binary), or leave "
+            "etcd_verify_member empty." % (chosen, by_host[chosen]["health"] if chosen in by_host
+                                           else "not in group etcd"))
+        return out
+    order = [m for m in seen if m["healthy"]] + [m for m in seen if m["read"] and not m["healthy"]]
+    if not order:
+        out["refusals"].append(
+            "No member of group etcd could be read (%s). Nothing was changed. Fix: a drill needs one reachable "
+            "member where become works; check SSH and sudo on the members." % "; ".join(
+                "%s: %s" % (m["host"], m["health"]) for m in seen))
+        return out
+    play = [(m["name"], m["peer_urls"]) for m in seen if m["read"]]
+
+    def ours(meta):
+        return snapshot_cluster(meta or {}, play)["match"] == "same"
+
+    if source == "store":
+        picks = _store_picks(settings, ours, play, out["refusals"])
+        member = chosen or order[0]["host"]
+        drills = [(member, path, meta) for path, meta in picks]
+    else:
+        drills = _member_picks(settings, ours, play, by_host, chosen, [m["host"] for m in order], out["refusals"])
+    for member, path, meta in drills:
+        user = settings.get("user") or by_host[member]["user"]
+        if user == "root":
+            refusal = ("The unit on %s runs etcd as root, and the drill's scratch etcd never runs as root. Nothing "
+                       "was changed. Fix: set etcd_verify_user to an unprivileged user (etcd)." % member)
+            if refusal not in out["refusals"]:
+                out["refusals"].append(refusal)
+        cluster = snapshot_cluster(meta, play) if play else dict(match="unknown", reason="")
+        out["drills"].append(dict(where=source, member=member, user=user, snapshot=path, meta=meta, cluster=cluster))
+    if not drills and not out["refusals"]:
+        out["member"] = chosen or order[0]["host"]
+        out["user"] = settings.get("user") or by_host[out["member"]]["user"]
+    if out["drills"]:
+        out.update({key: out["drills"][0][key] for key in ("member", "user", "snapshot", "meta", "cluster")})
+    return out
+
+
+def _members_text(play):
+    return ", ".join("%s=%s" % (name, ",".join(urls)) for name, urls in play) or "none read"
+
+
+def _store_picks(settings, ours, play, refusals):
+    """The store's snapshots to drill: [(path, meta)]."""
+    stored = list(settings.get("stored") or [])
+    meta_of = dict(zip(stored, list(settings.get("metas") or [])))  # noqa: B905 (lengths checked)
+    if settings.get("snapshot") and not settings.get("snapshot_is_file", True):
+        refusals.append(
             "etcd_snapshot %s is not a file on the controller. Nothing was changed. Fix: give the path of a snapshot "
             "file (relative to where ansible-playbook runs), or leave etcd_snapshot empty for the newest of this "
             "cluster's in etcd_backup_dir." % settings["snapshot"])
-    elif settings.get("snapshot"):
-        out["snapshot"] = settings["snapshot"]
-        out["meta"] = dict(settings.get("snapshot_meta") or meta_of.get(out["snapshot"]) or {})
-    else:
-        ordered = listed_snapshots(stored, paths=True)["names"]
-        ours = [path for path in ordered if snapshot_cluster(meta_of.get(path) or {}, play)["match"] == "same"]
-        if ours:
-            out["snapshot"], out["meta"] = ours[-1], dict(meta_of.get(ours[-1]) or {})
-        else:
-            out["refusals"].append(
-                "The store %s holds no snapshot of this cluster (%d snapshot(s) there, none whose metadata names "
-                "these members: %s). Nothing was changed. Fix: take one with backup.yml, point etcd_backup_dir at "
-                "your store, or name a file with -e etcd_snapshot=PATH." % (
-                    settings.get("store") or "etcd_backup_dir", len(ordered),
-                    ", ".join("%s=%s" % (name, ",".join(urls)) for name, urls in play) or "none read"))
-    if out["snapshot"]:
-        out["cluster"] = snapshot_cluster(out["meta"], play) if play else dict(match="unknown", reason="")
-    return out
+        return []
+    if settings.get("snapshot"):
+        path = settings["snapshot"]
+        return [(path, dict(settings.get("snapshot_meta") or meta_of.get(path) or {}))]
+    ordered = [path for path in listed_snapshots(stored, paths=True)["names"] if ours(meta_of.get(path))]
+    if not ordered:
+        names = listed_snapshots(stored, paths=True)["names"]
+        refusals.append(
+            "The store %s holds no snapshot of this cluster (%d snapshot(s) there, none whose metadata names these "
+            "members: %s). Nothing was changed. Fix: take one with backup.yml, point etcd_backup_dir at your store, or "
+            "name a file with -e etcd_snapshot=PATH." % (settings.get("store") or "etcd_backup_dir", len(names),
+                                                        _members_text(play)))
+        return []
+    if settings.get("undrilled"):
+        return [(path, dict(meta_of[path])) for path in ordered if _undrilled(meta_of[path])]
+    return [(ordered[-1], dict(meta_of[ordered[-1]]))]
+
+
+def _member_picks(settings, ours, play, by_host, chosen, order, refusals):
+    """The members' scheduled snapshots to drill, each on the member that holds it: [(host, path, meta)]. A
+    snapshot several members hold (the same name) is drilled once: on etcd_verify_member when it holds it, else on
+    the first healthy one."""
+    held = _held(settings, by_host)
+    rank = {host: i for i, host in enumerate([chosen] if chosen else order)}
+    if chosen:
+        held = [h for h in held if h[0] == chosen]
+    where = settings.get("schedule_dir") or "the scheduled-snapshot dir"
+    named = (settings.get("snapshot") or "").rsplit("/", 1)[-1]
+    if named:
+        holders = sorted((h for h in held if h[1] == named), key=lambda h: rank.get(h[0], len(rank)))
+        if not holders:
+            refusals.append(
+                "%s holds %s in %s. Nothing was changed. Fix: name one a member holds "
+                "(playbooks/list_backups.yml lists them and where), or leave etcd_snapshot empty for the newest."
+                % ("etcd_verify_member " + chosen if chosen else "No member", named, where))
+            return []
+        host, _name, path, meta = holders[0]
+        return [(host, path, meta)]
+    mine = [h for h in held if ours(h[3])]
+    if not mine:
+        refusals.append(
+            "%s holds a snapshot of this cluster in %s (%d snapshot(s) there, none whose metadata names these "
+            "members: %s). Nothing was changed. Fix: install the members' timer (backup.yml -e "
+            "etcd_backup_schedule=daily), or drill the controller's store (leave etcd_verify_source at store)."
+            % ("etcd_verify_member " + chosen if chosen else "No member", where, len(held), _members_text(play)))
+        return []
+    names = listed_snapshots(sorted({h[1] for h in mine}))["names"]
+    first = {}
+    for h in sorted(mine, key=lambda h: rank.get(h[0], len(rank))):
+        first.setdefault(h[1], h)
+    if settings.get("undrilled"):
+        picks = [h for name in names for h in mine if h[1] == name and _undrilled(h[3])]
+        return [(h[0], h[2], h[3]) for h in sorted(picks, key=lambda h: (names.index(h[1]), rank.get(h[0], 99)))]
+    host, _name, path, meta = first[names[-1]]
+    return [(host, path, meta)]
 
 
 def _utc(text):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import glob
+import json
 import os
 import pwd
 import shutil
@@ -21,6 +22,7 @@ import time
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_drill as drill
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_workdir as workdir
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import write_file
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_client import EtcdError
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_snapshot_file import inspect, read_meta
 
@@ -296,3 +298,17 @@ def finish(base, want, meta, out, began, label, member=None):
         msg = "The restore drill of %s passed: %s." % (label, ", ".join(compared["checked"]))
     return dict(base, result=result, msg=msg, expected=want, seconds=seconds, metadata=record,
                 **dict(out, **compared))
+
+
+def record_beside(path, drilled):
+    """The drill's fields of `drilled` (a drill's metadata) into the snapshot's PATH.json beside it, and nothing
+    else of it, under a hidden name first, then renamed. A snapshot without a PATH.json, or whose PATH.json is no
+    JSON object, is left as it is. Returns dict(recorded, why)."""
+    side = path + ".json"
+    if not os.path.isfile(side):
+        return dict(recorded=False, why="%s has no metadata file (%s) to record the drill in" % (path, side))
+    current = read_meta(path)
+    if not current:
+        return dict(recorded=False, why="%s is no JSON object: it was left as it is" % side)
+    write_file(side, json.dumps(drill.merge(current, drilled), indent=2, sort_keys=True) + "\n")
+    return dict(recorded=True, why="")

@@ -26,7 +26,8 @@ description:
     from its metadata fails the module with RV(result=failed), what differed, and RV(metadata) (the metadata with
     the failed drill recorded). A drill that cannot run here (no space, no such user, no etcd binary, credentials
     refused) fails without RV(result), which says nothing about the snapshot.
-  - The snapshot file is only read, never changed or removed.
+  - The snapshot file is only read, never changed or removed. With O(record=true) its C(<path>.json) gets the drill's
+    fields (and no other change).
 extends_documentation_fragment:
   - etcd_ops.etcd.connection
   - etcd_ops.etcd.attributes
@@ -74,6 +75,15 @@ options:
     description: Seconds the scratch etcd has to serve once started.
     type: int
     default: 120
+  record:
+    description:
+      - Write the drill into the snapshot's C(<path>.json) beside it - the drill fields of
+        RV(metadata) (C(verified_at), C(drill_result), C(drilled_at), C(drill_seconds), C(drill)) and nothing else
+        of it - under a hidden name first, then renamed. For a snapshot kept on this host (a member's scheduled
+        snapshot). A snapshot without a C(<path>.json), or whose C(<path>.json) is no JSON object, is left as it is
+        (RV(recorded=false)). Not in check mode.
+    type: bool
+    default: false
 notes:
   - O(endpoints) and the TLS options are not used - the scratch etcd serves plain HTTP on loopback. O(user) and
     O(password) are - a snapshot of a cluster with etcd auth on restores with auth on, and C(HashKV) needs the root
@@ -90,9 +100,10 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Drill the newest scheduled snapshot on this member
+- name: Drill a scheduled snapshot on this member and record the drill in its .json
   etcd_ops.etcd.etcd_snapshot_drill:
     path: /var/backups/etcd-ops/etcd-cluster-20261205T020000Z-r5012.db
+    record: true
   become: true
   register: drill
 
@@ -108,6 +119,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+recorded:
+  description: Whether the drill was written into C(<path>.json) (O(record=true)).
+  returned: with O(record=true), when the drill ran or in check mode
+  type: bool
+why:
+  description: Why the drill was not recorded (O(record=true), RV(recorded=false)).
+  returned: with O(record=true), when the drill ran or in check mode
+  type: str
 result:
   description: V(passed), V(failed) (the snapshot is at fault), or V(not run) (check mode).
   returned: always, except when the drill could not run here
@@ -202,6 +221,7 @@ def main():
             run_as=dict(type="str", default="etcd"),
             etcd_path=dict(type="path"),
             timeout=dict(type="int", default=120),
+            record=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -221,6 +241,14 @@ def main():
         module.fail_json(**dict(base, **exc.result()))
     except OSError as exc:
         module.fail_json(**dict(base, msg="The drill could not run here: %s" % exc))
+    if p["record"] and out["result"] in ("passed", "failed"):
+        try:
+            out.update(run.record_beside(p["path"], out["metadata"]))
+        except OSError as exc:
+            out.update(recorded=False, why="the drill could not be recorded in %s.json: %s" % (p["path"], exc))
+        base["changed"] = out["recorded"]
+    elif p["record"]:
+        out.update(recorded=False, why="check mode: not written")
     if out["result"] == "failed":
         module.fail_json(**dict(base, **out))
     module.exit_json(**dict(base, **out))

@@ -16,7 +16,10 @@ from pathlib import Path
 import boto3
 import botocore.exceptions
 
-PORT = 8333
+# Two labs run at once (tests/run.sh): each its own server, every port of it shifted by the lab's number
+# (ETCD_LAB_NET: 90 -> SeaweedFS's own ports, 91 -> each one higher; its gRPC ports follow, at +10000).
+OFFSET = int(os.environ.get("ETCD_LAB_NET") or "90") - 90
+PORT = 8333 + OFFSET
 ENDPOINT = f"http://127.0.0.1:{PORT}"
 REGION = "us-east-1"
 ACCESS_KEY = "etcd-ops-lab"
@@ -40,6 +43,7 @@ def server(workdir: Path, buckets=("etcd-backups",)):
     log = open(workdir / "weed.log", "w")  # open for the server's whole life
     proc = subprocess.Popen(
         [weed, "mini", f"-dir={workdir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-s3.port={PORT}",
+         f"-master.port={9333 + OFFSET}", f"-volume.port={8080 + OFFSET}", f"-filer.port={8888 + OFFSET}",
          f"-s3.config={config}", "-admin.ui=false", "-webdav=false"],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:

@@ -14,13 +14,16 @@ PUBLIC = sorted(p for p in ROLES.iterdir() if (p / "defaults" / "main.yml").exis
 @pytest.mark.parametrize("role", PUBLIC, ids=lambda p: p.name)
 def test_defaults_match_argument_specs(role):
     defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text()) or {}
-    options = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    entries = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+    # every entry point's options (verify_backup's `list` too): each variable of defaults/main.yml is one of them
+    options = {name: spec for entry in entries.values() for name, spec in entry["options"].items()}
     # replace_member's `node` has no default by design (the role's preflight says how to set it)
     optional = [name for name in options if name not in NO_DEFAULT]
     assert sorted(defaults) == sorted(optional), "defaults/main.yml and meta/argument_specs.yml list other variables"
-    for name, spec in options.items():
-        if "default" in spec:
-            assert spec["default"] == defaults[name], f"{name}: argument_specs default differs from defaults/main.yml"
+    for entry, spec_of in entries.items():
+        for name, spec in spec_of["options"].items():
+            if "default" in spec:
+                assert spec["default"] == defaults[name], f"{entry}: {name}: its default differs from defaults/main.yml"
 
 
 @pytest.mark.parametrize("role", PUBLIC, ids=lambda p: p.name)

@@ -217,6 +217,82 @@ def test_the_refusals(case, states, settings, message):
     assert any(message in refusal for refusal in result["refusals"]), result["refusals"]
 
 
+DRILLED = dict(meta(), drill_result="passed", drilled_at="2026-12-04T00:00:00Z")
+FAILED = dict(meta(), drill_result="failed", drilled_at="2026-12-04T00:00:00Z")
+
+
+def test_every_snapshot_of_this_cluster_not_yet_drilled_in_the_store_oldest_first():
+    stored = STORE + ["/b/etcd-cluster-20261204T000000Z-r20.db", "/b/etcd-cluster-20261130T000000Z-r2.db"]
+    metas = [meta(), meta(), meta("theirs"), {}, DRILLED, FAILED]
+    plan = drill.drill_plan(members({}, {}, {}), dict(store="/b", stored=stored, metas=metas, undrilled=True))
+    assert plan["refusals"] == []
+    assert [(d["member"], d["snapshot"], d["where"]) for d in plan["drills"]] == [
+        ("node1", "/b/etcd-cluster-20261201T000000Z-r5.db", "store"),
+        ("node1", "/b/etcd-cluster-20261202T000000Z-r9.db", "store")]
+    # every one drilled: nothing to do, and no refusal
+    done = drill.drill_plan(members({}, {}, {}), dict(store="/b", stored=stored[4:], metas=metas[4:], undrilled=True))
+    assert done["drills"] == [] and done["refusals"] == [] and done["member"] == "node1"
+
+
+def held(host, *snaps):
+    return dict(host=host, snapshots=[dict(name=name, path="/var/backups/etcd-ops/" + name, metadata=m)
+                                      for name, m in snaps])
+
+
+N1, N2, N3 = ("etcd-cluster-20261201T000000Z-r5.db", "etcd-cluster-20261202T000000Z-r9.db",
+              "etcd-cluster-20261203T000000Z-r12.db")
+HELD = [held("node1", (N1, meta()), (N3, meta("theirs"))), held("node2", (N1, meta()), (N2, DRILLED)),
+        held("node3", (N2, meta()))]
+MEMBER_PLANS = [
+    ("the newest of this cluster's on any member, drilled where it is", [{}, {}, {}], {},
+     [("node2", N2)]),
+    ("a name two members hold: on the first healthy one", [{}, DOWN, {}], {}, [("node3", N2)]),
+    ("etcd_verify_member: its newest", [{}, {}, {}], dict(member="node1"), [("node1", N1)]),
+    ("a name", [{}, {}, {}], dict(snapshot=N1), [("node1", N1)]),
+    ("a name, as a path", [DOWN, {}, {}], dict(snapshot="/somewhere/" + N1), [("node2", N1)]),
+    ("another cluster's by name", [{}, {}, {}], dict(snapshot=N3), [("node1", N3)]),
+    ("every one not yet drilled, oldest first, each copy where it is", [{}, {}, {}], dict(undrilled=True),
+     [("node1", N1), ("node2", N1), ("node3", N2)]),
+    ("an unreachable member's are left out", [{}, {}, "unreachable"], dict(undrilled=True),
+     [("node1", N1), ("node2", N1)]),
+]
+
+
+@pytest.mark.parametrize("case,states,settings,expected", MEMBER_PLANS, ids=[c[0] for c in MEMBER_PLANS])
+def test_the_plan_of_the_members_scheduled_snapshots(case, states, settings, expected):
+    plan = drill.drill_plan(members(*states), dict(dict(source="member", held=HELD), **settings))
+    assert plan["refusals"] == []
+    assert [(d["member"], d["snapshot"].rsplit("/", 1)[1]) for d in plan["drills"]] == expected
+    assert all(d["where"] == "member" and d["snapshot"].startswith("/var/backups/etcd-ops/") for d in plan["drills"])
+    assert (plan["member"], plan["snapshot"]) == (plan["drills"][0]["member"], plan["drills"][0]["snapshot"])
+    first = plan["drills"][0]
+    assert first["cluster"]["match"] == ("other" if expected[0][1] == N3 else "same")
+
+
+MEMBER_REFUSALS = [
+    ("a name no member holds", {}, dict(snapshot="etcd-cluster-20261209T000000Z-r1.db"),
+     "No member holds etcd-cluster-20261209T000000Z-r1.db in /var/backups/etcd-ops. Nothing was changed. Fix: name "
+     "one a member holds (playbooks/list_backups.yml lists them and where)"),
+    ("a name etcd_verify_member does not hold", {}, dict(snapshot=N2, member="node1"),
+     "etcd_verify_member node1 holds etcd-cluster-20261202T000000Z-r9.db in /var/backups/etcd-ops"),
+    ("no scheduled snapshot of this cluster", dict(held=[held("node1", (N3, meta("theirs")))]), {},
+     "No member holds a snapshot of this cluster in /var/backups/etcd-ops (1 snapshot(s) there, none whose metadata "
+     "names these members: node1=http://10.0.0.1:2380, node2=http://10.0.0.2:2380, node3=http://10.0.0.3:2380). "
+     "Nothing was changed. Fix: install the members' timer (backup.yml -e etcd_backup_schedule=daily)"),
+    ("an unknown source", dict(source="bucket"), {},
+     "etcd_verify_source bucket is not one of store, member. Nothing was changed."),
+    ("a name and every one not yet drilled", {}, dict(snapshot=N1, undrilled=True),
+     "etcd_snapshot and etcd_verify_undrilled are both given. Nothing was changed."),
+]
+
+
+@pytest.mark.parametrize("case,base,settings,message", MEMBER_REFUSALS, ids=[c[0] for c in MEMBER_REFUSALS])
+def test_the_refusals_of_the_members_scheduled_snapshots(case, base, settings, message):
+    given = dict(dict(source="member", held=HELD, schedule_dir="/var/backups/etcd-ops"), **base)
+    plan = drill.drill_plan(members({}, {}, {}), dict(given, **settings))
+    assert plan["drills"] == [] and any(message in refusal for refusal in plan["refusals"]), plan["refusals"]
+
+
 def test_the_plan_refuses_metadata_out_of_step_with_the_paths():
     with pytest.raises(ValueError):
         drill.drill_plan(members({}), dict(stored=STORE, metas=METAS[:1]))

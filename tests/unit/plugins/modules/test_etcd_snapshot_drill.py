@@ -276,3 +276,43 @@ def test_a_status_from_the_copy_s_check_skips_reading_the_file_again(fake_etcd, 
     assert result["result"] == "passed", result
     assert not [a for a in fake.argvs() if a[1:3] == ["snapshot", "status"]]
     assert any(a[1:3] == ["snapshot", "restore"] for a in fake.argvs())
+
+
+@pytest.mark.parametrize("changed", [{}, {"keys": -1}], ids=["passed", "failed"])
+def test_record_writes_the_drill_into_the_json_beside_the_snapshot_and_nothing_else(
+        fake_etcd, run_module, recorded, version, lab, changed):
+    answers(fake_etcd(tools(version)), version, recorded)
+    side = lab["snap"].parent / "snap.db.json"
+    backup = dict(metadata(version, recorded, **changed), source_member="node2", sha256="ab" * 32)
+    side.write_text(json.dumps(backup))
+    before = sorted(os.listdir(lab["snap"].parent))
+    result = run_module(module, args(lab, record=True))
+    written = json.loads(side.read_text())
+    assert result["recorded"] is True and result["changed"] is True and result["why"] == ""
+    assert written["drill_result"] == ("failed" if changed else "passed") and written["drilled_at"] == result["time"]
+    assert {k: v for k, v in written.items() if k in backup} == backup  # the backup's fields as they were
+    assert oct(side.stat().st_mode & 0o777) == "0o600"
+    assert sorted(set(os.listdir(lab["snap"].parent)) - {"drill"}) == before  # no file left beside it
+
+
+@pytest.mark.parametrize("content, why", [(None, "has no metadata file"), ("[1]", "is no JSON object")])
+def test_record_leaves_a_snapshot_without_a_json_object_beside_it_as_it_is(
+        fake_etcd, run_module, recorded, version, lab, content, why):
+    answers(fake_etcd(tools(version)), version, recorded)
+    side = lab["snap"].parent / "snap.db.json"
+    if content is not None:
+        side.write_text(content)
+    result = run_module(module, args(lab, record=True, metadata=metadata(version, recorded)))
+    assert result["result"] == "passed" and result["recorded"] is False and why in result["why"]
+    assert not result["changed"]
+    assert (side.read_text() if content is not None else None) == content and side.exists() == (content is not None)
+
+
+def test_record_writes_nothing_in_check_mode(fake_etcd, run_module, recorded, version, lab):
+    answers(fake_etcd(tools(version)), version, recorded)
+    side = lab["snap"].parent / "snap.db.json"
+    side.write_text(json.dumps(metadata(version, recorded)))
+    text = side.read_text()
+    result = run_module(module, args(lab, record=True), check_mode=True)
+    assert result["result"] == "not run" and result["recorded"] is False and result["why"] == "check mode: not written"
+    assert side.read_text() == text
