@@ -336,3 +336,140 @@ def test_the_timer_drills_each_snapshot_writes_its_metrics_and_tells_of_a_failur
                      "-e", "etcd_backup_schedule=absent")
         node1.run("systemctl stop etcd-ops-test-hook; rm -rf /root/hook.py /root/hook.json /root/backup-failed.txt "
                   f"/var/backups/etcd-ops {TEXTFILE}")
+
+
+# -- what can be restored (list_backups.yml), and drills of the members' scheduled snapshots ------------------------
+# One set-up for the tests below (a fixture, made once): a real S3 server on the controller's loopback, backup.yml
+# with a drill and an upload to it, the members' timer installed and run once on node1 and node2.
+SCHEDULED = "/var/backups/etcd-ops"
+BUCKET, PREFIX = "etcd-backups", "lab/etcd/"
+
+
+@pytest.fixture(scope="module")
+def places(tmp_path_factory, taken):
+    import os
+
+    import s3lab
+
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    os.environ.update(AWS_ACCESS_KEY_ID=s3lab.ACCESS_KEY, AWS_SECRET_ACCESS_KEY=s3lab.SECRET_KEY)
+    s3_vars = ("-e", f"etcd_s3_bucket={BUCKET}", "-e", f"etcd_s3_prefix={PREFIX}",
+               "-e", f"etcd_s3_endpoint={s3lab.ENDPOINT}", "-e", f"etcd_s3_region={s3lab.REGION}")
+    store = tmp_path_factory.mktemp("places") / "etcd-backups"
+    shutil.copytree(taken, store)  # one snapshot, never drilled, in the store only
+    try:
+        with s3lab.server(tmp_path_factory.mktemp("seaweedfs")) as client:
+            proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}",
+                                "-e", "etcd_backup_verify=true", "-e", "etcd_backup_schedule=daily", *s3_vars)
+            assert proc.returncode == 0, proc.stdout[-3000:]
+            for name in ("node1", "node2"):
+                time.sleep(1.1)  # names hold the second: two members' snapshots of one second would share one
+                lab.node(name).check_output("systemctl start etcd-ops-backup.service")
+            yield dict(store=store, s3=client, s3_vars=s3_vars)
+    finally:
+        lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}", "-e", "etcd_backup_now=false",
+                     "-e", "etcd_backup_schedule=absent")
+        for name in lab.NODES:
+            lab.node(name).run(f"rm -rf {SCHEDULED}")
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def scheduled(name):
+    """A member's scheduled snapshots: {file: (size, sha256)} of every file there (the .json files too)."""
+    out = lab.node(name).run(f"cd {SCHEDULED} 2>/dev/null && sha256sum -- * | sort").stdout
+    return {line.split()[1]: line.split()[0] for line in out.splitlines() if line.strip()}
+
+
+def test_list_backups_shows_the_store_the_bucket_and_the_members(places, tmp_path):
+    store, report = places["store"], tmp_path / "list.json"
+    before = members_now()
+    held = {name: scheduled(name) for name in lab.NODES}
+    proc = lab.playbook("list_backups", lab.INVENTORY, "-e", f"etcd_backup_dir={store}", *places["s3_vars"],
+                        "-e", f"etcd_report_file={report}")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    data = json.loads(report.read_text())
+    assert data["status"] == "ok" and data["operation"] == "list_backups"
+    assert [(p["kind"], p["host"], p["snapshots"], p["read"]) for p in data["places"]] == [
+        ("store", "", 2, True), ("s3", "", 1, True), ("member", "node1", 1, True), ("member", "node2", 1, True),
+        ("member", "node3", 0, True)]
+    rows = {r["name"]: r for r in data["rows"]}
+    drilled = next(r for r in rows.values() if r["where"] == ["store", "s3"])
+    assert drilled["drill"] == "passed" and drilled["cluster"] == "this" and drilled["keys"] >= 35
+    [old] = [p.name for p in snapshots(store) if p.name != drilled["name"]]
+    assert rows[old]["where"] == ["store"] and rows[old]["drill"] == "never"
+    on_members = [r for r in data["rows"] if r["where"] in (["node1"], ["node2"])]
+    assert len(on_members) == 2 and all(r["cluster"] == "this" and r["drill"] == "never" for r in on_members)
+    assert [r["time"] for r in data["rows"]] == sorted((r["time"] for r in data["rows"]), reverse=True)
+    out = lab.flat(proc.stdout)
+    assert f"bucket s3://{BUCKET}/{PREFIX}: 1 snapshot(s)" in out
+    assert "4 snapshot(s), 4 of this cluster, 1 whose last drill passed" in out
+    assert "TIME REVISION KEYS SIZE LAST DRILL CLUSTER WHERE NAME" in out
+    assert f"passed {drilled['drilled_at']} this store,s3 {drilled['name']}" in out
+    # it reads only
+    assert_nothing_left(before)
+    assert {name: scheduled(name) for name in lab.NODES} == held
+    lab.record("drill", "list_backups.yml", "the store, the bucket and three members",
+               f"{len(data['rows'])} snapshots in one table, each place read", "", proc.seconds)
+
+
+def test_list_backups_names_each_place_it_could_not_read_and_fails_after_the_table(places, tmp_path):
+    store = places["store"]
+    inv = lab.inventory(tmp_path, lambda d: d["all"]["children"]["etcd"]["hosts"]["node3"].update(ansible_port=2))
+    before = members_now()
+    proc = lab.playbook("list_backups", inv, "-e", f"etcd_backup_dir={store}", *places["s3_vars"],
+                        "-e", "etcd_s3_bucket=no-such-bucket", "-e", f"etcd_report_file={tmp_path / 'r.json'}")
+    assert proc.returncode != 0
+    out = lab.flat(proc.stdout)
+    assert "bucket s3://no-such-bucket/lab/etcd/: NOT READ - Cannot list s3://no-such-bucket/lab/etcd/" in out
+    assert "Fix: create the bucket, or correct etcd_s3_bucket" in out
+    assert "member node3:/var/backups/etcd-ops: NOT READ - unreachable (" in out
+    assert "check SSH and sudo to node3" in out
+    assert "4 snapshot(s), 4 of this cluster" in out  # the rest is listed
+    message = lab.failure_message(proc.stdout)
+    assert message.startswith("Not every place could be read, so the table above may miss snapshots: "
+                              "s3://no-such-bucket/lab/etcd/, node3:/var/backups/etcd-ops. Nothing was changed.")
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["status"] == "refused" and [p["kind"] for p in report["places"] if not p["read"]] == ["s3", "member"]
+    assert_nothing_left(before)
+    lab.record_refusal("list_backups.yml", proc, "a bucket that does not exist and an unreachable member")
+
+
+def test_the_members_scheduled_snapshots_are_drilled_where_they_are_kept(places, tmp_path):
+    """Every one not yet drilled, on the member that keeps it: one damaged there fails and is recorded failed, the
+    other still passes; nothing is copied, the snapshots and their sidecars stay as they were."""
+    node2 = lab.node("node2")
+    [damaged] = [f for f in scheduled("node2") if f.endswith(".db")]
+    size = int(node2.check_output(f"stat -c %s {SCHEDULED}/{damaged}"))
+    node2.check_output(f"printf 'XXXX' | dd of={SCHEDULED}/{damaged} bs=1 seek={size // 2} conv=notrunc 2>/dev/null")
+    before, held = members_now(), {name: scheduled(name) for name in lab.NODES}
+    report = tmp_path / "drills.json"
+    proc = drill(places["store"], "-e", "etcd_verify_source=member", "-e", "etcd_verify_undrilled=true",
+                 "-e", f"etcd_report_file={report}")
+    assert proc.returncode != 0
+    data = json.loads(report.read_text())
+    assert [(d["member"], d["where"], d["result"]) for d in data["drills"]] == [
+        ("node1", "member", "passed"), ("node2", "member", "failed")]
+    assert data["result"] == "failed" and len(data["changes"]) == 2
+    out = lab.flat(proc.stdout)
+    assert f"snapshot: node2:{SCHEDULED}/{damaged}" in out and "drills: 2: 1 passed, 1 failed" in out
+    assert f"The restore drill of node2:{SCHEDULED}/{damaged} failed" in lab.failure_message(proc.stdout)
+    for name in ("node1", "node2"):
+        [snap] = [f for f in held[name] if f.endswith(".db")]
+        meta = json.loads(lab.node(name).check_output(f"cat {SCHEDULED}/{snap}.json"))
+        assert meta["drill_result"] == ("passed" if name == "node1" else "failed") and meta["drill"]["member"] == name
+        after = scheduled(name)  # only the .json changed
+        assert {f: h for f, h in after.items() if not f.endswith(".json")} == {
+            f: h for f, h in held[name].items() if not f.endswith(".json")}
+    assert_nothing_left(before)
+    # a second run: nothing left to drill, and that is no failure
+    again = drill(places["store"], "-e", "etcd_verify_source=member", "-e", "etcd_verify_undrilled=true")
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert "nothing to drill: every snapshot of this cluster in /var/backups/etcd-ops on the members" in lab.flat(
+        again.stdout)
+    lab.record("drill", "verify_backup.yml", "-e etcd_verify_source=member -e etcd_verify_undrilled=true",
+               "each drilled where it is kept: node1's passed, node2's (damaged there) failed; both recorded there",
+               lab.failure_message(proc.stdout), proc.seconds)
