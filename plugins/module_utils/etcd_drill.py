@@ -213,9 +213,9 @@ def drill_plan(members, settings=None):
     the first drill's fields at the top too, hosts (each member's health), refusals).
     """
     settings = settings or {}
-    if len(settings.get("stored") or []) != len(settings.get("metas") or []):
-        raise ValueError("%d stored snapshots but %d metadata" % (len(settings.get("stored") or []),
-                                                                 len(settings.get("metas") or [])))
+    counts = (len(settings.get("stored") or []), len(settings.get("metas") or []))
+    if counts[0] != counts[1]:
+        raise ValueError("%d stored snapshots but %d metadata" % counts)
     seen = [_seen(m) for m in members]
     by_host = {m["host"]: m for m in seen}
     chosen = settings.get("member") or ""
@@ -296,8 +296,8 @@ def _store_picks(settings, ours, play, refusals):
         refusals.append(
             "The store %s holds no snapshot of this cluster (%d snapshot(s) there, none whose metadata names these "
             "members: %s). Nothing was changed. Fix: take one with backup.yml, point etcd_backup_dir at your store, or "
-            "name a file with -e etcd_snapshot=PATH." % (settings.get("store") or "etcd_backup_dir", len(names),
-                                                        _members_text(play)))
+            "name a file with -e etcd_snapshot=PATH."
+            % (settings.get("store") or "etcd_backup_dir", len(names), _members_text(play)))
         return []
     if settings.get("undrilled"):
         return [(path, dict(meta_of[path])) for path in ordered if _undrilled(meta_of[path])]
