@@ -18,6 +18,7 @@ What is compared, at the snapshot's revision R:
 from __future__ import annotations
 
 import datetime
+import re
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_plan import member_view
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import listed_snapshots
@@ -173,7 +174,7 @@ def _seen(m):
     return dict(seen, read=read, user=user, peer_urls=peer_urls)
 
 
-SOURCES = ("store", "member")
+SOURCES = ("store", "member", "s3")
 
 
 def _held(settings, by_host):
@@ -201,15 +202,17 @@ def drill_plan(members, settings=None):
     - member (etcd_verify_member, '' for the first healthy one, else the first one read: a drill needs the member's
       etcd binary, not its cluster), user (etcd_verify_user, '' for the user the member's unit runs etcd as);
     - source (etcd_verify_source): 'store', the controller's store: store (etcd_backup_dir), stored (its *.db
-      paths) and metas (their metadata, in that order); or 'member', the members' scheduled snapshots: held, each
-      dict(host, snapshots: [dict(name, path, metadata)]) as etcd_snapshot_list saw them;
-    - snapshot (etcd_snapshot: a path on the controller, or with source member a name; '' for the newest of this
-      cluster's), snapshot_is_file (whether that path is a file), snapshot_meta (its metadata);
+      paths) and metas (their metadata, in that order); 'member', the members' scheduled snapshots: held, each
+      dict(host, snapshots: [dict(name, path, metadata)]) as etcd_snapshot_list saw them; or 's3', the bucket:
+      bucket_url (s3://bucket/prefix/), bucket, each dict(name, object, metadata) of a snapshot whose upload finished;
+    - snapshot (etcd_snapshot: a path on the controller, or with source member or s3 a name; '' for the newest of
+      this cluster's), snapshot_is_file (whether that path is a file), snapshot_meta (its metadata);
     - undrilled (etcd_verify_undrilled): every snapshot of this cluster there whose metadata records no drill,
       oldest first, instead of the newest.
 
-    Returns dict(drills (each dict(where, member, user, snapshot (a path on the controller, or on the member with
-    source member), meta, cluster (the snapshot's match with the play's cluster: same, other, unknown, and why))),
+    Returns dict(where_text (the source in words), drills (each dict(where, member, user, snapshot (a path on the controller, on the member with
+    source member, a name with source s3), object (the bucket's object, '' elsewhere), meta, cluster (the snapshot's
+    match with the play's cluster: same, other, unknown, and why))),
     the first drill's fields at the top too, hosts (each member's health), refusals).
     """
     settings = settings or {}
@@ -220,8 +223,11 @@ def drill_plan(members, settings=None):
     by_host = {m["host"]: m for m in seen}
     chosen = settings.get("member") or ""
     source = settings.get("source") or "store"
+    where_text = {"store": settings.get("store") or "the store", "s3": settings.get("bucket_url") or "the bucket",
+                  "member": "%s on the members" % (settings.get("schedule_dir") or "the scheduled-snapshot dir")}
     out = dict(member="", user="", snapshot="", meta={}, cluster=dict(match="unknown", reason=""), where=source,
-               drills=[], hosts={m["host"]: m["health"] for m in seen}, refusals=[])
+               where_text=where_text.get(source, source), drills=[], hosts={m["host"]: m["health"] for m in seen},
+               refusals=[])
     if source not in SOURCES:
         out["refusals"].append("etcd_verify_source %s is not one of %s. Nothing was changed. Fix: store (the "
                                "controller's etcd_backup_dir) or member (the members' scheduled snapshots)."
@@ -250,10 +256,14 @@ def drill_plan(members, settings=None):
     def ours(meta):
         return snapshot_cluster(meta or {}, play)["match"] == "same"
 
+    objects = {}
     if source == "store":
         picks = _store_picks(settings, ours, play, out["refusals"])
-        member = chosen or order[0]["host"]
-        drills = [(member, path, meta) for path, meta in picks]
+        drills = [(chosen or order[0]["host"], path, meta) for path, meta in picks]
+    elif source == "s3":
+        picks = _bucket_picks(settings, ours, play, out["refusals"])
+        objects = {name: obj for name, _meta, obj in picks}
+        drills = [(chosen or order[0]["host"], name, meta) for name, meta, _obj in picks]
     else:
         drills = _member_picks(settings, ours, play, by_host, chosen, [m["host"] for m in order], out["refusals"])
     for member, path, meta in drills:
@@ -264,7 +274,8 @@ def drill_plan(members, settings=None):
             if refusal not in out["refusals"]:
                 out["refusals"].append(refusal)
         cluster = snapshot_cluster(meta, play) if play else dict(match="unknown", reason="")
-        out["drills"].append(dict(where=source, member=member, user=user, snapshot=path, meta=meta, cluster=cluster))
+        out["drills"].append(dict(where=source, member=member, user=user, snapshot=path, object=objects.get(path, ""),
+                                  meta=meta, cluster=cluster))
     if not drills and not out["refusals"]:
         out["member"] = chosen or order[0]["host"]
         out["user"] = settings.get("user") or by_host[out["member"]]["user"]
@@ -302,6 +313,35 @@ def _store_picks(settings, ours, play, refusals):
     if settings.get("undrilled"):
         return [(path, dict(meta_of[path])) for path in ordered if _undrilled(meta_of[path])]
     return [(ordered[-1], dict(meta_of[ordered[-1]]))]
+
+
+def _bucket_picks(settings, ours, play, refusals):
+    """The bucket's snapshots to drill: [(name, meta, object)]."""
+    found = {b["name"]: b for b in settings.get("bucket") or []}
+    url = settings.get("bucket_url") or "the bucket"
+    named = (settings.get("snapshot") or "").rsplit("/", 1)[-1]
+    if named:
+        name = re.sub(r"(?<=\.db)(\.zst)?(\.age)?$", "", named)
+        if name not in found:
+            refusals.append(
+                "%s%s is not in the bucket, or has no .sha256 object beside it (its upload did not finish). Nothing "
+                "was changed. Fix: name one of the bucket's snapshots (playbooks/list_backups.yml lists them), or "
+                "leave etcd_snapshot empty for the newest." % (url, name))
+            return []
+        return [(name, dict(found[name].get("metadata") or {}), found[name].get("object") or name)]
+    names = listed_snapshots(sorted(found))["names"]
+    mine = [n for n in names if ours(found[n].get("metadata"))]
+    if not mine:
+        refusals.append(
+            "%s holds no snapshot of this cluster (%d snapshot(s) there, none whose metadata names these members: "
+            "%s). Nothing was changed. Fix: check etcd_s3_bucket and etcd_s3_prefix (backup.yml's), or name one with "
+            "-e etcd_snapshot=NAME." % (url, len(names), _members_text(play)))
+        return []
+    if settings.get("undrilled"):
+        mine = [n for n in mine if _undrilled(found[n].get("metadata"))]
+    else:
+        mine = mine[-1:]
+    return [(n, dict(found[n].get("metadata") or {}), found[n].get("object") or n) for n in mine]
 
 
 def _member_picks(settings, ours, play, by_host, chosen, order, refusals):

@@ -89,7 +89,7 @@ def test_a_good_snapshot_passes_and_the_drill_is_recorded(store, tmp_path):
     assert after["drill"]["restore_seconds"] > 0 and after["drill"]["serve_seconds"] > 0
     assert {k: after[k] for k in meta} == meta  # the backup's fields as they were
     assert hashlib.sha256(snap.read_bytes()).hexdigest() == digest
-    assert f"recorded: verified_at {after['verified_at']} in {snap.name}.json" in out
+    assert f"recorded: verified_at {after['verified_at']} in {snap.name}.json in the store" in out
     data = json.loads(report.read_text())
     assert data["status"] == "changed" and data["result"] == "passed" and data["member"] == "node1"
     assert data["snapshot"] == str(snap) and float(data["seconds"]) > 0 and data["recorded"]
@@ -473,3 +473,46 @@ def test_the_members_scheduled_snapshots_are_drilled_where_they_are_kept(places,
     lab.record("drill", "verify_backup.yml", "-e etcd_verify_source=member -e etcd_verify_undrilled=true",
                "each drilled where it is kept: node1's passed, node2's (damaged there) failed; both recorded there",
                lab.failure_message(proc.stdout), proc.seconds)
+
+
+def test_a_bucket_s_compressed_snapshot_is_drilled_and_the_drill_recorded_in_the_bucket(places, tmp_path):
+    """The bucket's newest snapshot, a zstd copy the store lacks: fetched and decoded on the controller, drilled,
+    recorded in the bucket's .json (its own fields kept); the download is removed and the store left as it was."""
+    s3, s3_vars = places["s3"], places["s3_vars"]
+    origin, store = tmp_path / "origin", tmp_path / "etcd-backups"
+    proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={origin}", "-e", "etcd_backup_now=true",
+                        "-e", "etcd_backup_s3_compression=zstd", *s3_vars)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    [snap] = snapshots(origin)
+    key = f"{PREFIX}{snap.name}"
+    assert s3.get_object(Bucket=BUCKET, Key=key + ".zst")["Body"].read(4) == b"\x28\xb5\x2f\xfd"  # zstd's magic
+    before_meta = json.loads(s3.get_object(Bucket=BUCKET, Key=key + ".json")["Body"].read())
+    assert "drill_result" not in before_meta and before_meta["object"]["compression"] == "zstd"
+    store.mkdir()
+    before = members_now()
+    report = tmp_path / "s3.json"
+    proc = drill(store, "-e", "etcd_verify_source=s3", *s3_vars, "-e", f"etcd_report_file={report}")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    after_meta = json.loads(s3.get_object(Bucket=BUCKET, Key=key + ".json")["Body"].read())
+    assert after_meta["drill_result"] == "passed" and after_meta["verified_at"]
+    assert {k: v for k, v in after_meta.items() if k in before_meta} == before_meta  # the bucket's own fields kept
+    out = lab.flat(proc.stdout)
+    assert f"snapshot: s3://{BUCKET}/{key}.zst" in out
+    assert f"in s3://{BUCKET}/{key}.json" in out
+    data = json.loads(report.read_text())
+    assert data["where"] == "s3" and data["result"] == "passed" and data["recorded"] is True
+    assert list(store.iterdir()) == []  # the download was removed; nothing else was written there
+    assert_nothing_left(before)
+    lab.record("drill", "verify_backup.yml", "-e etcd_verify_source=s3, a zstd copy the store lacks",
+               "fetched, decoded, drilled, passed; recorded in the bucket's .json", "", proc.seconds)
+
+
+def test_a_bucket_source_without_a_bucket_is_refused(places, tmp_path):
+    before = members_now()
+    proc = drill(places["store"], "-e", "etcd_verify_source=s3")
+    assert proc.returncode != 0
+    assert lab.failure_message(proc.stdout).startswith(
+        "etcd_verify_source=s3 but etcd_s3_bucket is empty: there is no bucket to take the snapshot from. Nothing "
+        "was changed. Fix: set etcd_s3_bucket")
+    assert_nothing_left(before)
+    lab.record_refusal("verify_backup.yml", proc, "etcd_verify_source=s3 without etcd_s3_bucket")

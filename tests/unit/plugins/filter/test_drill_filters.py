@@ -21,3 +21,16 @@ def test_a_snapshot_that_fails_its_check_on_the_controller_is_a_failed_drill():
 def test_the_plan_filter_says_what_is_wrong_with_its_input():
     with pytest.raises(AnsibleFilterError, match="drill_plan: 1 stored snapshots but 0 metadata"):
         drill_plan([], dict(stored=["/b/x.db"], metas=[]))
+
+
+def test_a_drill_merged_into_the_bucket_s_metadata_keeps_its_own_fields():
+    from ansible_collections.etcd_ops.etcd.plugins.filter.drill_merged import drill_merged
+
+    bucket = dict(revision=5, object=dict(file="s.db.zst", sha256="ab"), verified_at="2026-12-01T00:00:00Z",
+                  drill_result="passed")
+    failed = dict(revision=999, drill_result="failed", drilled_at="2026-12-05T00:00:00Z", drill=dict(member="node1"))
+    out = drill_merged(bucket, failed)
+    assert out == dict(revision=5, object=dict(file="s.db.zst", sha256="ab"), drill_result="failed",
+                       drilled_at="2026-12-05T00:00:00Z", drill=dict(member="node1"))
+    with pytest.raises(AnsibleFilterError, match="drill_merged: the metadata and the drill must be dicts"):
+        drill_merged("x", {})

@@ -232,6 +232,7 @@ def test_every_snapshot_of_this_cluster_not_yet_drilled_in_the_store_oldest_firs
     # every one drilled: nothing to do, and no refusal
     done = drill.drill_plan(members({}, {}, {}), dict(store="/b", stored=stored[4:], metas=metas[4:], undrilled=True))
     assert done["drills"] == [] and done["refusals"] == [] and done["member"] == "node1"
+    assert done["where_text"] == "/b"
 
 
 def held(host, *snaps):
@@ -280,7 +281,7 @@ MEMBER_REFUSALS = [
      "names these members: node1=http://10.0.0.1:2380, node2=http://10.0.0.2:2380, node3=http://10.0.0.3:2380). "
      "Nothing was changed. Fix: install the members' timer (backup.yml -e etcd_backup_schedule=daily)"),
     ("an unknown source", dict(source="bucket"), {},
-     "etcd_verify_source bucket is not one of store, member. Nothing was changed."),
+     "etcd_verify_source bucket is not one of store, member, s3. Nothing was changed."),
     ("a name and every one not yet drilled", {}, dict(snapshot=N1, undrilled=True),
      "etcd_snapshot and etcd_verify_undrilled are both given. Nothing was changed."),
 ]
@@ -291,6 +292,41 @@ def test_the_refusals_of_the_members_scheduled_snapshots(case, base, settings, m
     given = dict(dict(source="member", held=HELD, schedule_dir="/var/backups/etcd-ops"), **base)
     plan = drill.drill_plan(members({}, {}, {}), dict(given, **settings))
     assert plan["drills"] == [] and any(message in refusal for refusal in plan["refusals"]), plan["refusals"]
+
+
+BUCKET = [dict(name=N1, object=N1 + ".zst.age", metadata=meta()), dict(name=N2, object=N2, metadata=DRILLED),
+          dict(name=N3, object=N3, metadata=meta("theirs")),
+          dict(name="etcd-cluster-20261130T000000Z-r2.db", object="etcd-cluster-20261130T000000Z-r2.db", metadata={})]
+BUCKET_PLANS = [
+    ("the newest of this cluster's", {}, [(N2, N2)]),
+    ("every one not yet drilled", dict(undrilled=True), [(N1, N1 + ".zst.age")]),
+    ("a name", dict(snapshot=N3), [(N3, N3)]),
+    ("a name given with the object's suffixes", dict(snapshot=N1 + ".zst.age"), [(N1, N1 + ".zst.age")]),
+]
+
+
+@pytest.mark.parametrize("case,settings,expected", BUCKET_PLANS, ids=[c[0] for c in BUCKET_PLANS])
+def test_the_plan_of_the_bucket(case, settings, expected):
+    plan = drill.drill_plan(members({}, {}, {}), dict(dict(source="s3", bucket=BUCKET, bucket_url="s3://b/p/"),
+                                                      **settings))
+    assert plan["refusals"] == []
+    assert [(d["snapshot"], d["object"]) for d in plan["drills"]] == expected
+    assert all(d["where"] == "s3" and d["member"] == "node1" for d in plan["drills"])
+    assert plan["where_text"] == "s3://b/p/"
+
+
+@pytest.mark.parametrize("settings,message", [
+    (dict(snapshot="etcd-cluster-20261209T000000Z-r1.db"),
+     "s3://b/p/etcd-cluster-20261209T000000Z-r1.db is not in the bucket, or has no .sha256 object beside it (its "
+     "upload did not finish). Nothing was changed. Fix: name one of the bucket's snapshots"),
+    (dict(bucket=BUCKET[2:]),
+     "s3://b/p/ holds no snapshot of this cluster (2 snapshot(s) there, none whose metadata names these members: "
+     "node1=http://10.0.0.1:2380"),
+], ids=["a name the bucket lacks", "no snapshot of this cluster"])
+def test_the_refusals_of_the_bucket(settings, message):
+    plan = drill.drill_plan(members({}, {}, {}), dict(dict(source="s3", bucket=BUCKET, bucket_url="s3://b/p/"),
+                                                      **settings))
+    assert plan["drills"] == [] and any(message in r for r in plan["refusals"]), plan["refusals"]
 
 
 def test_the_plan_refuses_metadata_out_of_step_with_the_paths():
