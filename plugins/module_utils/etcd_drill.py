@@ -210,10 +210,10 @@ def drill_plan(members, settings=None):
     - undrilled (etcd_verify_undrilled): every snapshot of this cluster there whose metadata records no drill,
       oldest first, instead of the newest.
 
-    Returns dict(where_text (the source in words), drills (each dict(where, member, user, snapshot (a path on the controller, on the member with
-    source member, a name with source s3), object (the bucket's object, '' elsewhere), meta, cluster (the snapshot's
-    match with the play's cluster: same, other, unknown, and why))),
-    the first drill's fields at the top too, hosts (each member's health), refusals).
+    Returns dict(where_text (the source in words), drills (each dict(where, member, user, snapshot (a path on the
+    controller, on the member with source member, a name with source s3), object (the bucket's object, ''
+    elsewhere), meta, cluster (the snapshot's match with the play's cluster: same, other, unknown, and why))), the
+    first drill's fields at the top too, hosts (each member's health), refusals).
     """
     settings = settings or {}
     counts = (len(settings.get("stored") or []), len(settings.get("metas") or []))

@@ -207,18 +207,17 @@ class Drill:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def prepare(module, p, client, size, check_mode=False):
-    """What the drill needs here, or CannotRun with the fix: the user, the etcd binary, the scratch dir, room.
-    `p`: run_as, etcd_path, scratch_dir."""
+def prepare(module, run_as, etcd_path, scratch_dir, size, check_mode=False):
+    """What the drill needs here, or CannotRun with the fix: the user, the etcd binary, the scratch dir, room."""
     try:
-        user = pwd.getpwnam(p["run_as"])
+        user = pwd.getpwnam(run_as)
     except KeyError as exc:
         raise CannotRun("The user %s does not exist on this host. Fix: set etcd_verify_user to the user the member's "
-                        "unit runs etcd as." % p["run_as"]) from exc
+                        "unit runs etcd as." % run_as) from exc
     if user.pw_uid == 0:
         raise CannotRun("The scratch etcd does not run as root. Fix: set run_as to the user the member's unit runs "
                         "etcd as (etcd, as deploy.yml makes it).")
-    etcd = p["etcd_path"] or module.get_bin_path("etcd", required=False)
+    etcd = etcd_path or module.get_bin_path("etcd", required=False)
     if not etcd or not os.access(etcd, os.X_OK):
         raise CannotRun("There is no etcd binary%s on this host. Fix: drill on a member (etcd_verify_member), or set "
                         "etcd_path." % (" at " + etcd if etcd else ""))
@@ -227,10 +226,10 @@ def prepare(module, p, client, size, check_mode=False):
             raise CannotRun("%s is not on this host: the scratch etcd runs as a transient systemd unit. Fix: drill on "
                             "a member that runs systemd." % tool)
     try:
-        workdir.ensure(p["scratch_dir"], 0o711, check_mode)
+        workdir.ensure(scratch_dir, 0o711, check_mode)
     except workdir.WorkDirError as exc:
-        raise CannotRun(workdir.refusal(p["scratch_dir"], str(exc), "Nothing was restored there.")) from exc
-    where = p["scratch_dir"]
+        raise CannotRun(workdir.refusal(scratch_dir, str(exc), "Nothing was restored there.")) from exc
+    where = scratch_dir
     while not os.path.isdir(where):  # check mode: the dir is not made yet
         where = os.path.dirname(where)
     fs = os.statvfs(where)
@@ -238,7 +237,7 @@ def prepare(module, p, client, size, check_mode=False):
     if free < need:
         raise CannotRun("Not enough space in %s for the drill: %d bytes free, it needs %d (the restored database and "
                         "its first WAL file). Nothing was restored. Fix: free space there, or set etcd_verify_dir to "
-                        "a disk with room." % (p["scratch_dir"], free, need))
+                        "a disk with room." % (scratch_dir, free, need))
     return user, etcd
 
 
@@ -273,8 +272,7 @@ def run(runner, client, path, meta=None, status=None, scratch_dir=DEFAULT_DIR, r
         return finish(base, drill.expected(meta, {}), meta, out, began, label, member)
     want = drill.expected(meta, info["status"])
     base["expected"] = want
-    user, etcd = prepare(runner, dict(run_as=run_as, etcd_path=etcd_path, scratch_dir=scratch_dir), client,
-                         info["size"], check_mode)
+    user, etcd = prepare(runner, run_as, etcd_path, scratch_dir, info["size"], check_mode)
     if check_mode:
         return dict(base, result="not run", msg="check mode: would restore %s into a scratch etcd under %s as %s and "
                     "compare it with its metadata" % (path, scratch_dir, user.pw_name))
