@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_backup_metrics as metrics
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import (
     SIDECARS,
     prune,
+    stored,
     write_file,
     write_sidecars,
 )
@@ -68,16 +71,49 @@ def drilled(snapshot, metadata, check_mode):
     return dict(changed=True, recorded=True, written=[side])
 
 
+def metrics_written(directory, report, check_mode, now=None):
+    """An on-demand run's outcome (its report) into the controller's metrics for its cluster's store: the state kept
+    beside them (a failed run keeps the time of the last good one), then the metrics file, each under a hidden name
+    first, then renamed. The snapshots kept are counted in the store the report names. A directory that does not
+    exist gets nothing (a warning): node_exporter's textfile dir is the user's to make."""
+    seen = metrics.from_report(report)
+    if seen is None:
+        return dict(changed=False, metrics_file="", why="the report names no cluster whose backups it is about")
+    if not os.path.isdir(directory):
+        return dict(changed=False, metrics_file="", why="%s is not a directory" % directory,
+                    warnings=["etcd_controller_metrics_dir %s is not a directory on the controller: no metrics were "
+                              "written. Fix: create it (node_exporter's --collector.textfile.directory)." % directory])
+    prom, state_name = metrics.controller_files(seen["cluster"])
+    state_path = os.path.join(directory, state_name)
+    try:
+        with open(state_path) as handle:
+            state = json.load(handle)
+    except (OSError, ValueError):
+        state = {}
+    saved = seen["saved"]
+    if saved and report.get("file") and os.path.isdir(os.path.dirname(report["file"])):
+        saved = dict(saved, kept=len(stored(os.path.dirname(report["file"]), seen["cluster"])))
+    now = int(now if now is not None else time.time())
+    state = metrics.next_state(state if isinstance(state, dict) else {}, now, saved=saved, drilled=seen["drilled"],
+                               error=seen["error"], backup=seen["backup"])
+    path = os.path.join(directory, prom)
+    if not check_mode:
+        write_file(state_path, json.dumps(state, indent=2, sort_keys=True) + "\n")
+        metrics.write(directory, metrics.render(state, seen["cluster"], "controller"), name=prom)
+    return dict(changed=True, metrics_file=path, state=state)
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("path", "state", "name", "sha256", "metadata", "cluster", "keep", "protect", "members"))
+    _VALID_ARGS = frozenset(("path", "state", "name", "sha256", "metadata", "cluster", "keep", "protect", "members",
+                             "report"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
         args = self.validate_argument_spec(argument_spec=dict(
             path=dict(type="path", required=True),
-            state=dict(type="str", required=True, choices=["ready", "saved", "pruned", "drilled"]),
+            state=dict(type="str", required=True, choices=["ready", "saved", "pruned", "drilled", "metrics"]),
             name=dict(type="str"),
             sha256=dict(type="str"),
             metadata=dict(type="dict"),
@@ -85,13 +121,20 @@ class ActionModule(ActionBase):
             keep=dict(type="int"),
             protect=dict(type="list", elements="str", default=[]),
             members=dict(type="list", elements="dict", default=[]),
+            report=dict(type="dict"),
         ), required_if=[("state", "saved", ("name", "sha256", "metadata")), ("state", "drilled", ("name", "metadata")),
-                        ("state", "pruned", ("cluster", "keep"))])[1]
+                        ("state", "pruned", ("cluster", "keep")), ("state", "metrics", ("report",))])[1]
         path, state, check = args["path"], args["state"], self._task.check_mode
         result.update(path=path, changed=False)
         if state == "ready":
             out = ready(path, check)
             return dict(result, changed=out["created"] or (check and not out["exists"]), **out)
+        if state == "metrics":
+            try:
+                return dict(result, **metrics_written(path, args["report"], check))
+            except OSError as exc:
+                return dict(result, metrics_file="", why=str(exc),
+                            warnings=["Could not write the metrics in %s: %s" % (path, exc)])
         if not os.path.isdir(path):
             return dict(result, failed=True, msg="The store %s is not a directory on the controller. Fix: run the "
                                                  "backup role's preflight first (it creates the store)." % path)

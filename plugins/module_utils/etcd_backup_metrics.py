@@ -57,13 +57,14 @@ def calendar_interval(text):
     return int((second - first).total_seconds())
 
 
-def next_state(state, now, saved=None, drilled=None, error="", interval=None):
+def next_state(state, now, saved=None, drilled=None, error="", interval=None, backup=True):
     """The state after one run at `now` (Unix seconds): `saved` is the run's snapshot (size, duration, revision,
     kept) when one was saved and checked, `drilled` its drill (result, restore_seconds, serve_seconds) when one ran,
     `error` why the run failed, `interval` the timer's (calendar_interval). What a failed run did not redo keeps its
-    last value."""
+    last value. A run that is no backup (`backup=False`: verify_backup.yml) changes only the drill's values."""
     out = dict(state or {})
-    out.update(last_run=now, last_run_ok=bool(saved) and not error, message=error or "")
+    if backup:
+        out.update(last_run=now, last_run_ok=bool(saved) and not error, message=error or "")
     if interval:
         out["interval"] = interval
     if saved:
@@ -111,3 +112,41 @@ def write(directory, text, name=PROM_FILE):
     os.chmod(temp, 0o644)
     os.rename(temp, path)
     return path
+
+
+def controller_files(cluster):
+    """The metrics file and the state file a controller keeps for `cluster`'s store (etcd_controller_metrics_dir):
+    one pair per cluster, the state hidden (the textfile collector reads *.prom only)."""
+    return "etcd_ops_store_%s.prom" % cluster, ".etcd_ops_store_%s.state.json" % cluster
+
+
+def from_report(report):
+    """What an on-demand run's report (etcd_report_file's JSON: backup.yml's or verify_backup.yml's, on any outcome)
+    says for the metrics: dict(cluster, backup (a backup run, not a drill run), saved (size, duration, revision of
+    the snapshot stored; None when none was), drilled (result, restore_seconds, serve_seconds; None when no drill
+    ran), error (why the run stopped, '')). The cluster is the report's `cluster`, else the first part of its
+    snapshot's name. None for a report of another operation, or one that names no cluster (a run stopped before it
+    knew which: nothing to say of any cluster's backups)."""
+    # imported here: etcd_backup_store imports this module
+    from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import listed_snapshots
+
+    report = report or {}
+    operation = report.get("operation")
+    if operation not in ("backup", "verify_backup"):
+        return None
+    path = report.get("file") if operation == "backup" else report.get("snapshot")
+    found = listed_snapshots([os.path.basename(path or "")])["names"]
+    cluster = report.get("cluster") or (found[0].rsplit("-", 2)[0] if found else "")
+    if not cluster:
+        return None
+    status = report.get("status") or ""
+    error = (report.get("message") or "stopped") if status in ("refused", "failed") else ""
+    drill = report.get("drill") if operation == "backup" else report
+    drilled = None
+    if isinstance(drill, dict) and drill.get("result") in ("passed", "failed"):
+        drilled = dict(result=drill["result"], restore_seconds=drill.get("restore_seconds"),
+                       serve_seconds=drill.get("serve_seconds"))
+    saved = None
+    if operation == "backup" and int(report.get("size") or 0) > 0 and not error:
+        saved = dict(size=int(report["size"]), duration=report.get("duration"), revision=report.get("revision"))
+    return dict(cluster=cluster, backup=operation == "backup", saved=saved, drilled=drilled, error=error)

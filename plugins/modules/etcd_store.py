@@ -23,17 +23,23 @@ description:
     RV(etcd_ops.etcd.etcd_snapshot_drill#module:metadata) of M(etcd_ops.etcd.etcd_snapshot_drill)), and nothing
     else of it - under a hidden name first, then renamed. A snapshot without a C(NAME.json), or whose C(NAME.json)
     is no JSON object, is left as it is (RV(recorded=false)).
+  - O(state=metrics) writes an on-demand run's outcome (O(report), the JSON report of backup.yml or
+    verify_backup.yml, on any outcome) as Prometheus metrics for node_exporter's textfile collector into the
+    directory O(path) - C(etcd_ops_store_<cluster>.prom), the metrics the members' scheduled job writes, with the
+    labels C(cluster) and C(member=controller) - and keeps its state beside them
+    (C(.etcd_ops_store_<cluster>.state.json)) so that a failed run keeps the time of the last good one. Each file
+    is written under a hidden name first, then renamed. A directory that does not exist gets nothing, with a warning.
   - An action plugin only; it runs nothing on the target.
 options:
   path:
-    description: The store, a directory on the controller.
+    description: The store, a directory on the controller; with O(state=metrics), the metrics directory.
     type: path
     required: true
   state:
     description: What to do, see above.
     type: str
     required: true
-    choices: [ready, saved, pruned, drilled]
+    choices: [ready, saved, pruned, drilled, metrics]
   name:
     description: The snapshot's file name in the store (O(state=saved), O(state=drilled)).
     type: str
@@ -61,6 +67,9 @@ options:
     type: list
     elements: dict
     default: []
+  report:
+    description: The run's JSON report, as C(etcd_report_file) gets it (O(state=metrics)).
+    type: dict
 attributes:
   action:
     description: The whole module is an action plugin on the controller.
@@ -135,9 +144,17 @@ recorded:
   returned: state is drilled
   type: bool
 why:
-  description: Why the drill was not recorded.
-  returned: state is drilled and not recorded
+  description: Why the drill was not recorded, or no metrics were written.
+  returned: state is drilled and not recorded, or state is metrics and nothing was written
   type: str
+metrics_file:
+  description: The metrics file written (in check mode, the one it would write); empty when none was.
+  returned: state is metrics
+  type: str
+state:
+  description: The state the metrics were written from (last run, last success, size, the last drill...).
+  returned: state is metrics and a file was written
+  type: dict
 kept:
   description: This cluster's snapshots kept, newest first.
   returned: state is pruned

@@ -238,12 +238,34 @@ def test_bad_input_is_refused(store, tmp_path, case):
 
 
 # -- drills of new snapshots: from backup.yml, and from the members' timer, with its metrics and failure notice ----
+def controller_prom(directory):
+    """The controller's metrics (etcd_controller_metrics_dir), as Prometheus' own parser reads them: {name: value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = (directory / "etcd_ops_store_etcd-cluster.prom").read_text()
+    return {s.name: s.value for f in text_string_to_metric_families(text) for s in f.samples
+            if s.labels == {"cluster": "etcd-cluster", "member": "controller"}}
+
+
 def test_backup_with_verify_drills_the_snapshot_it_took(tmp_path):
-    store, report = tmp_path / "etcd-backups", tmp_path / "backup.json"
+    """Also: the run's metrics on the controller (etcd_controller_metrics_dir), and a failed run's after it."""
+    store, report, textfile = tmp_path / "etcd-backups", tmp_path / "backup.json", tmp_path / "textfile"
+    textfile.mkdir()
     before = members_now()
     proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}", "-e", "etcd_backup_verify=true",
-                        "-e", f"etcd_report_file={report}")
+                        "-e", f"etcd_report_file={report}", "-e", f"etcd_controller_metrics_dir={textfile}")
     assert proc.returncode == 0, proc.stdout[-3000:]
+    seen = controller_prom(textfile)
+    assert seen["etcd_backup_last_run_success"] == 1 and seen["etcd_backup_drill_last_success"] == 1
+    assert seen["etcd_backup_snapshots"] == 1 and seen["etcd_backup_drill_last_restore_seconds"] > 0
+    # a run that stops (a bucket that cannot be listed): it says so, and keeps the time of the last good one
+    failed = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}", "-e", "etcd_s3_bucket=nope",
+                          "-e", "etcd_s3_endpoint=http://127.0.0.1:9", "-e", f"etcd_controller_metrics_dir={textfile}")
+    assert failed.returncode != 0
+    after = controller_prom(textfile)
+    assert after["etcd_backup_last_run_success"] == 0
+    last = "etcd_backup_last_success_timestamp_seconds"
+    assert after[last] == seen[last] and after["etcd_backup_last_run_timestamp_seconds"] >= seen[last]
     [snap] = snapshots(store)
     meta = meta_of(snap)
     assert meta["drill_result"] == "passed" and meta["verified_at"] and meta["drill"]["member"] == "node1"
@@ -502,6 +524,13 @@ def test_a_bucket_s_compressed_snapshot_is_drilled_and_the_drill_recorded_in_the
     data = json.loads(report.read_text())
     assert data["where"] == "s3" and data["result"] == "passed" and data["recorded"] is True
     assert list(store.iterdir()) == []  # the download was removed; nothing else was written there
+    # the drill's metrics on the controller
+    textfile = tmp_path / "textfile"
+    textfile.mkdir()
+    again = drill(store, "-e", "etcd_verify_source=s3", *s3_vars, "-e", f"etcd_controller_metrics_dir={textfile}")
+    assert again.returncode == 0, again.stdout[-3000:]
+    seen = controller_prom(textfile)
+    assert seen["etcd_backup_drill_last_success"] == 1 and "etcd_backup_last_run_success" not in seen
     assert_nothing_left(before)
     lab.record("drill", "verify_backup.yml", "-e etcd_verify_source=s3, a zstd copy the store lacks",
                "fetched, decoded, drilled, passed; recorded in the bucket's .json", "", proc.seconds)

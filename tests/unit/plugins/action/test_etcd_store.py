@@ -151,3 +151,41 @@ def test_drilled_leaves_a_snapshot_without_metadata_alone(tmp_path):
     out = run(dict(path=str(store), state="drilled", name=bare, metadata=dict(drill_result="passed")))
     assert not out["recorded"] and "is not a JSON object" in out["why"]
     assert (store / (bare + ".json")).read_text() == "[1, 2]"
+
+
+def test_metrics_of_on_demand_runs_keep_the_last_good_one_and_parse(tmp_path):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    store, prom_dir = tmp_path / "store", tmp_path / "textfile"
+    store.mkdir()
+    prom_dir.mkdir()
+    name = "etcd-cluster-20261205T070547Z-r4.db"
+    snapshot(store, name)
+    snapshot(store, "etcd-cluster-20261204T070547Z-r3.db")
+    good = dict(operation="backup", status="changed", cluster="etcd-cluster", file=str(store / name), size=2048,
+                duration=0.5, revision=4, drill=dict(result="passed", restore_seconds=0.2, serve_seconds=0.7))
+    got = run(dict(path=str(prom_dir), state="metrics", report=good))
+    assert got["metrics_file"] == str(prom_dir / "etcd_ops_store_etcd-cluster.prom") and got["state"]["kept"] == 2
+    first = got["state"]["last_success"]
+    failed = dict(operation="backup", status="refused", cluster="etcd-cluster", message="No member is healthy.")
+    got = run(dict(path=str(prom_dir), state="metrics", report=failed))
+    text = (prom_dir / "etcd_ops_store_etcd-cluster.prom").read_text()
+    seen = {s.name: (s.value, s.labels) for f in text_string_to_metric_families(text) for s in f.samples}
+    assert seen["etcd_backup_last_run_success"][0] == 0
+    assert seen["etcd_backup_last_success_timestamp_seconds"][0] == first
+    assert seen["etcd_backup_last_size_bytes"][0] == 2048 and seen["etcd_backup_snapshots"][0] == 2
+    assert seen["etcd_backup_drill_last_success"][0] == 1
+    assert seen["etcd_backup_last_run_success"][1] == {"cluster": "etcd-cluster", "member": "controller"}
+    assert sorted(p.name for p in prom_dir.iterdir()) == [".etcd_ops_store_etcd-cluster.state.json",
+                                                          "etcd_ops_store_etcd-cluster.prom"]
+
+
+def test_metrics_need_their_directory_and_a_cluster(tmp_path):
+    report = dict(operation="verify_backup", status="changed", snapshot="etcd-cluster-20261205T070547Z-r4.db",
+                  result="passed")
+    got = run(dict(path=str(tmp_path / "none"), state="metrics", report=report))
+    assert got["metrics_file"] == "" and "is not a directory on the controller" in got["warnings"][0]
+    got = run(dict(path=str(tmp_path), state="metrics", report=dict(operation="deploy")))
+    assert got["metrics_file"] == "" and not got["changed"] and list(tmp_path.iterdir()) == []
+    got = run(dict(path=str(tmp_path), state="metrics", report=report), check_mode=True)
+    assert got["changed"] and got["metrics_file"] and list(tmp_path.iterdir()) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_backup_metrics as metrics
@@ -83,3 +84,52 @@ def test_the_timer_s_interval_from_systemd_analyze():
     assert metrics.calendar_interval("    Next elapse: Sun 2026-12-06 00:00:00 UTC\n") is None
     state = metrics.next_state({}, 5, saved=SAVED, interval=86400)
     assert parsed(metrics.render(state, "c", "m"))["etcd_backup_schedule_interval_seconds"][1] == 86400
+
+
+# -- an on-demand run's report into the controller's metrics (etcd_controller_metrics_dir) ------------------------
+NAME = "/s/etcd-cluster-20261205T070547Z-r4.db"
+PASSED = dict(result="passed", restore_seconds=0.1, serve_seconds=0.4)
+
+
+@pytest.mark.parametrize("report, expected", [
+    (dict(operation="backup", status="changed", cluster="etcd-cluster", file=NAME, size=20512, duration=0.3,
+          revision=4),
+     dict(cluster="etcd-cluster", backup=True, saved=dict(size=20512, duration=0.3, revision=4), drilled=None,
+          error="")),
+    # backup.yml's drill
+    (dict(operation="backup", status="changed", cluster="etcd-cluster", file=NAME, size=20512, duration=0.3,
+          revision=4, drill=dict(PASSED, member="node1")),
+     dict(cluster="etcd-cluster", backup=True, saved=dict(size=20512, duration=0.3, revision=4), drilled=PASSED,
+          error="")),
+    # a backup that stopped: no snapshot saved, the message kept
+    (dict(operation="backup", status="refused", cluster="etcd-cluster", message="No member is healthy."),
+     dict(cluster="etcd-cluster", backup=True, saved=None, drilled=None, error="No member is healthy.")),
+    # a snapshot saved, then the run failed (the upload): not a success
+    (dict(operation="backup", status="failed", cluster="etcd-cluster", file=NAME, size=20512, message="upload"),
+     dict(cluster="etcd-cluster", backup=True, saved=None, drilled=None, error="upload")),
+    # verify_backup.yml: only the drill; its cluster from the snapshot's name
+    (dict(operation="verify_backup", status="changed", snapshot=NAME, **PASSED),
+     dict(cluster="etcd-cluster", backup=False, saved=None, drilled=PASSED, error="")),
+    (dict(operation="verify_backup", status="failed", snapshot="s3-name/etcd-cluster-20261205T070547Z-r4.db",
+          result="failed", restore_seconds=0.1, serve_seconds=None, message="differs"),
+     dict(cluster="etcd-cluster", backup=False, saved=None,
+          drilled=dict(result="failed", restore_seconds=0.1, serve_seconds=None), error="differs")),
+    (dict(operation="verify_backup", status="ok", snapshot=NAME, result="not run"),
+     dict(cluster="etcd-cluster", backup=False, saved=None, drilled=None, error="")),
+])
+def test_a_report_says_what_the_metrics_record(report, expected):
+    assert metrics.from_report(report) == expected
+
+
+@pytest.mark.parametrize("report", [dict(operation="deploy", status="ok"), dict(operation="backup", status="failed"),
+                                    dict(operation="verify_backup", status="refused", snapshot="")])
+def test_a_report_of_no_cluster_s_backups_is_none(report):
+    assert metrics.from_report(report) is None
+
+
+def test_a_drill_run_changes_only_the_drill_s_values():
+    state = metrics.next_state({}, 100, saved=dict(size=5, duration=1, revision=3, kept=1))
+    after = metrics.next_state(state, 200, drilled=dict(result="failed", restore_seconds=1, serve_seconds=2),
+                               backup=False)
+    assert after["last_run"] == 100 and after["last_run_ok"] is True and after["last_success"] == 100
+    assert after["drill_last"] == 200 and after["drill_ok"] is False and "drill_last_success" not in after
