@@ -64,8 +64,10 @@ def backup_plan(members, settings=None):
     store (etcd_backup_dir), store_error (why the store is not a directory this user can write, '' when it is) and
     store_free (bytes free there, None when not measured).
 
-    Returns dict(source, healthy_hosts, hosts, cluster_name, alarms, alarm_fix, db_size, refusals); `hosts` is each
-    member's view by host (endpoint, healthy, health, name, cluster_name).
+    Returns dict(source, healthy_hosts, hosts, cluster_name, known_cluster, alarms, alarm_fix, db_size, refusals);
+    `hosts` is each member's view by host (endpoint, healthy, health, name, cluster_name). `known_cluster` is the
+    cluster's name also when no member can be snapshotted (the first env file read names it; '' when none was), for
+    the report and the metrics of a run that stopped.
     """
     settings = settings or {}
     seen = [member_view(m) for m in members]
@@ -77,7 +79,12 @@ def backup_plan(members, settings=None):
     result = dict(source=source, healthy_hosts=healthy,
                   hosts={m["host"]: dict(endpoint=m["endpoint"], healthy=m["healthy"], health=m["health"],
                                          name=m["name"], cluster_name=m["cluster_name"]) for m in seen},
-                  cluster_name=picked.get("cluster_name", ""), alarms=picked.get("alarms", []),
+                  cluster_name=picked.get("cluster_name", ""),
+                  known_cluster=picked.get("cluster_name") or next(
+                      (cluster_name(((m.get("node") or {}).get("env") or {})["ETCD_INITIAL_CLUSTER_TOKEN"])
+                       for m in members if ((m.get("node") or {}).get("env") or {}).get("ETCD_INITIAL_CLUSTER_TOKEN")),
+                      ""),
+                  alarms=picked.get("alarms", []),
                   alarm_fix=picked.get("alarm_fix", ""), db_size=picked.get("db_size", 0), refusals=[])
     if not settings.get("now", True):
         return result  # the schedule alone: no member is snapshotted now

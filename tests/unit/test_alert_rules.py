@@ -21,7 +21,10 @@ def test_every_metric_an_alert_names_is_written_by_the_job():
     for rule in rules:
         assert set(rule) <= {"alert", "expr", "for", "labels", "annotations"}, rule
         assert rule["labels"]["severity"] in ("warning", "critical")
-        names = set(re.findall(r"[a-z_]+(?=\s*[\s)=<>!*]|$)", rule["expr"])) - FUNCTIONS
+        # a selector's labels ({member="controller"}) are the job's labels, not metrics
+        selectors = re.findall(r"\{([^}]*)\}", rule["expr"])
+        assert {m.split("=")[0].strip() for sel in selectors for m in sel.split(",")} <= {"cluster", "member"}
+        names = set(re.findall(r"[a-z_]+(?=\s*[\s)=<>!*{]|$)", re.sub(r"\{[^}]*\}", " ", rule["expr"]))) - FUNCTIONS
         assert names and names <= written, (rule["alert"], names - written)
         for text in rule["annotations"].values():  # the labels an annotation uses are the job's
             assert set(re.findall(r"\$labels\.(\w+)", text)) <= {"cluster", "member"}

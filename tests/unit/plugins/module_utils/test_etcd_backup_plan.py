@@ -104,3 +104,15 @@ def test_each_member_s_view():
                                             name="etcd-1", cluster_name="etcd-cluster")
     assert result["hosts"]["node2"]["health"] == "unreachable" and result["hosts"]["node2"]["name"] == "node2"
     assert result["hosts"]["node3"]["health"] == "unhealthy: connection refused"
+
+
+@pytest.mark.parametrize("states, known", [
+    ([{}, {}, {}], "etcd-cluster"),
+    # no member can be snapshotted: the name still comes from the first env file read
+    (["unreachable", dict(healthy=False), dict(healthy=False)], "etcd-cluster"),
+    (["unreachable", "unreachable", ("failed", "sudo: a password is required")], ""),
+])
+def test_the_cluster_is_known_also_when_no_member_can_be_snapshotted(states, known):
+    plan = backup_plan(members(*states), dict(now=True))
+    assert plan["known_cluster"] == known
+    assert plan["cluster_name"] == (known if states[0] == {} else "")
