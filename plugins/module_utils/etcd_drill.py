@@ -353,24 +353,26 @@ def _member_picks(settings, ours, play, by_host, chosen, order, refusals):
     if chosen:
         held = [h for h in held if h[0] == chosen]
     where = settings.get("schedule_dir") or "the scheduled-snapshot dir"
+    # who was searched, as the subject of a refusal
+    nobody = "etcd_verify_member %s does not hold" % chosen if chosen else "No member holds"
     named = (settings.get("snapshot") or "").rsplit("/", 1)[-1]
     if named:
         holders = sorted((h for h in held if h[1] == named), key=lambda h: rank.get(h[0], len(rank)))
         if not holders:
             refusals.append(
-                "%s holds %s in %s. Nothing was changed. Fix: name one a member holds "
+                "%s %s in %s. Nothing was changed. Fix: name one a member holds "
                 "(playbooks/list_backups.yml lists them and where), or leave etcd_snapshot empty for the newest."
-                % ("etcd_verify_member " + chosen if chosen else "No member", named, where))
+                % (nobody, named, where))
             return []
         host, _name, path, meta = holders[0]
         return [(host, path, meta)]
     mine = [h for h in held if ours(h[3])]
     if not mine:
         refusals.append(
-            "%s holds a snapshot of this cluster in %s (%d snapshot(s) there, none whose metadata names these "
+            "%s a snapshot of this cluster in %s (%d snapshot(s) there, none whose metadata names these "
             "members: %s). Nothing was changed. Fix: install the members' timer (backup.yml -e "
             "etcd_backup_schedule=daily), or drill the controller's store (leave etcd_verify_source at store)."
-            % ("etcd_verify_member " + chosen if chosen else "No member", where, len(held), _members_text(play)))
+            % (nobody, where, len(held), _members_text(play)))
         return []
     names = listed_snapshots(sorted({h[1] for h in mine}))["names"]
     first = {}

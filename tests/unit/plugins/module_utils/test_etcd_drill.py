@@ -275,7 +275,12 @@ MEMBER_REFUSALS = [
      "No member holds etcd-cluster-20261209T000000Z-r1.db in /var/backups/etcd-ops. Nothing was changed. Fix: name "
      "one a member holds (playbooks/list_backups.yml lists them and where)"),
     ("a name etcd_verify_member does not hold", {}, dict(snapshot=N2, member="node1"),
-     "etcd_verify_member node1 holds etcd-cluster-20261202T000000Z-r9.db in /var/backups/etcd-ops"),
+     "etcd_verify_member node1 does not hold etcd-cluster-20261202T000000Z-r9.db in /var/backups/etcd-ops. "
+     "Nothing was changed."),
+    ("etcd_verify_member keeps none of this cluster's", {},
+     dict(member="node3", held=[held("node3", (N3, meta("theirs")))]),
+     "etcd_verify_member node3 does not hold a snapshot of this cluster in /var/backups/etcd-ops (1 snapshot(s) "
+     "there"),
     ("no scheduled snapshot of this cluster", dict(held=[held("node1", (N3, meta("theirs")))]), {},
      "No member holds a snapshot of this cluster in /var/backups/etcd-ops (1 snapshot(s) there, none whose metadata "
      "names these members: node1=http://10.0.0.1:2380, node2=http://10.0.0.2:2380, node3=http://10.0.0.3:2380). "
