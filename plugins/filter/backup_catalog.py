@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_list import catalog, table
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_list import catalog, member_place, table
 
 DOCUMENTATION = r"""
 name: backup_catalog
@@ -32,6 +32,14 @@ options:
     type: list
     elements: list
     default: []
+  members:
+    description:
+      - The members' places, after O(_input)'s, each a dict with C(host), C(location) (the scheduled-snapshot dir),
+        C(node) (what M(etcd_ops.etcd.etcd_node_info) registered there: unreachable or not) and C(listed) (what
+        M(etcd_ops.etcd.etcd_snapshot_list) registered there). Why one was not read, and the fix, is made from them.
+    type: list
+    elements: dict
+    default: []
 """
 
 EXAMPLES = r"""
@@ -49,9 +57,11 @@ _value:
 """
 
 
-def backup_catalog(places, play=None):
+def backup_catalog(places, play=None, members=None):
     try:
-        out = catalog(list(places or []), [(p[0], p[1]) for p in (play or [])])
+        members = [member_place(m["host"], m.get("location") or "", m.get("node"), m.get("listed"))
+                   for m in members or []]
+        out = catalog(list(places or []) + members, [(p[0], p[1]) for p in (play or [])])
     except (ValueError, KeyError, TypeError, IndexError) as exc:
         raise AnsibleFilterError("backup_catalog: %s" % exc) from exc
     out["lines"] = table(out)

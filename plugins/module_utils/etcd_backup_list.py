@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import listed_snapshots
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import snapshot_cluster
@@ -35,6 +36,22 @@ def read_dir(directory):
         found.append(dict(name=os.path.basename(path), path=path, size=st.st_size, mtime=int(st.st_mtime),
                           sidecar=os.path.isfile(path + ".sha256"), metadata=read_meta(path)))
     return dict(exists=True, path=directory, snapshots=found)
+
+
+def member_place(host, location, node=None, listed=None):
+    """One member's place for `catalog`, from what list_backups.yml registered on it: `node` (etcd_node_info's
+    result: unreachable, msg) and `listed` (etcd_snapshot_list's: failed, msg, exists, snapshots; skipped when the
+    member was unreachable). Its error says why it was not read, with the fix; `missing`, that it has no such dir."""
+    node, listed = node or {}, listed or {}
+    if node.get("unreachable"):
+        why = re.sub(r"^Task failed: ", "", (node.get("msg") or "").strip())
+        error = "unreachable (%s). Fix: check SSH and sudo to %s" % (why, host)
+    elif listed.get("failed"):
+        error = (listed.get("msg") or "").strip()
+    else:
+        error = ""
+    return dict(kind="member", host=host, location=location, error=error,
+                missing="exists" in listed and not listed["exists"], snapshots=list(listed.get("snapshots") or []))
 
 
 def _stamp_time(name):

@@ -99,6 +99,12 @@ def listed_snapshots(entries, cluster="", prefix="", paths=False):
     return dict(names=sorted(found, key=found.get), objects=objects)
 
 
+def codec_tools(encoding):
+    """The controller's tools that decode a bucket's copy with this encoding (the object's suffix beyond NAME.db:
+    '', '.zst', '.age', '.zst.age'): zstd for '.zst', age for '.age', in the order the decoding needs them."""
+    return [tool for suffix, tool in ((".zst", "zstd"), (".age", "age")) if suffix in (encoding or "")]
+
+
 def retention(names, keep, protect=()):
     """(kept, removed): which of one cluster's snapshot names (or paths) to keep, newest first.
 

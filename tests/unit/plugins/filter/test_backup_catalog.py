@@ -20,3 +20,10 @@ def test_the_filter_says_what_is_wrong_with_its_input():
         backup_catalog([dict(kind="x")])
     with pytest.raises(AnsibleFilterError, match="backup_catalog: 'name'"):
         backup_catalog([dict(kind="store", snapshots=[dict(size=1)])])
+
+
+def test_the_members_places_are_made_from_what_was_registered():
+    out = backup_catalog([], [], [dict(host="node1", location="/d", node=dict(unreachable=True, msg="timed out"),
+                                       listed=dict(skipped=True))])
+    assert out["unread"][0]["error"] == "unreachable (timed out). Fix: check SSH and sudo to node1"
+    assert out["lines"][0] == "member  node1:/d: NOT READ - unreachable (timed out). Fix: check SSH and sudo to node1"

@@ -176,3 +176,24 @@ def test_read_dir_lists_the_backup_role_s_snapshots_only(tmp_path):
 
 def test_read_dir_of_a_missing_directory(tmp_path):
     assert read_dir(str(tmp_path / "nope")) == dict(exists=False, path=str(tmp_path / "nope"), snapshots=[])
+
+
+@pytest.mark.parametrize("node, listed, error, missing, count", [
+    ({}, dict(exists=True, snapshots=[dict(name=NEW)]), "", False, 1),
+    ({}, dict(exists=False, snapshots=[]), "", True, 0),
+    # unreachable: its listing was skipped
+    (dict(unreachable=True, msg="Task failed: Data could not be sent to remote host \"10.0.0.3\". ssh: refused"),
+     dict(skipped=True), "unreachable (Data could not be sent to remote host \"10.0.0.3\". ssh: refused). Fix: check "
+     "SSH and sudo to node3", False, 0),
+    # reachable, its listing failed
+    ({}, dict(failed=True, msg=" Cannot list /var/backups/etcd-ops: Permission denied. "),
+     "Cannot list /var/backups/etcd-ops: Permission denied.", False, 0),
+    # env file not read (etcd_node_info failed) but the dir listed
+    (dict(failed=True, msg="no env file"), dict(exists=True, snapshots=[]), "", False, 0),
+])
+def test_a_member_s_place_from_what_was_registered_on_it(node, listed, error, missing, count):
+    from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_list import member_place
+
+    place = member_place("node3", "/var/backups/etcd-ops", node, listed)
+    assert (place["error"], place["missing"], len(place["snapshots"])) == (error, missing, count)
+    assert (place["kind"], place["host"], place["location"]) == ("member", "node3", "/var/backups/etcd-ops")

@@ -337,3 +337,11 @@ def test_notify_tells_the_command_and_the_webhook(tmp_path):
         raise OSError("connection refused")
     errors = store.notify(dict(conf, on_failure_command="exit 3"), opener=refused)
     assert errors[0].startswith("the on-failure command exited 3") and "connection refused" in errors[1]
+
+
+@pytest.mark.parametrize("encoding, tools", [("", []), (".zst", ["zstd"]), (".age", ["age"]),
+                                             (".zst.age", ["zstd", "age"]), (None, [])])
+def test_the_tools_that_decode_a_bucket_s_copy(encoding, tools):
+    from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import codec_tools
+
+    assert codec_tools(encoding) == tools
