@@ -46,7 +46,8 @@ RETURN = r"""
 _value:
   description:
     - C(names), the snapshots oldest first (C(NAME.db), or a store's paths); C(objects), each name's entry as listed
-      (its bucket key without the prefix, C(NAME.db.zst) when the backup compressed it).
+      (its bucket key without the prefix, C(NAME.db.zst) when the backup compressed it); C(finished), the names
+      whose C(.sha256) sidecar is listed too (a bucket's upload finished), oldest first.
   type: dict
 """
 

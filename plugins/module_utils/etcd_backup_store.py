@@ -73,8 +73,10 @@ def listed_snapshots(entries, cluster="", prefix="", paths=False):
     store's file paths (the file name is matched, the path kept; no encoding suffix: the store holds plain .db
     files). cluster: only this cluster's snapshots ('' every cluster's). A hidden name (a download not finished,
     .incoming-...) is no snapshot.
-    Returns dict(names, objects): names as NAME.db (a store's as their paths); objects maps each name to the entry
-    it was listed as (NAME.db.zst, ... when the backup compressed or encrypted it; the last one listed wins).
+    Returns dict(names, objects, finished): names as NAME.db (a store's as their paths); objects maps each name to
+    the entry it was listed as (NAME.db.zst, ... when the backup compressed or encrypted it; the last one listed
+    wins); finished, the names whose .sha256 sidecar is listed too, in the same order (a bucket's upload puts the
+    sidecar after the snapshot: only these finished).
     """
     found, objects = {}, {}
     for entry in entries or ():
@@ -96,7 +98,10 @@ def listed_snapshots(entries, cluster="", prefix="", paths=False):
             continue
         found[name] = (m.group("stamp"), name)
         objects[name] = name if paths else entry[len(prefix):]
-    return dict(names=sorted(found, key=found.get), objects=objects)
+    listed = {str(entry) for entry in entries or ()}
+    names = sorted(found, key=found.get)
+    finished = [name for name in names if (name if paths else prefix + name) + ".sha256" in listed]
+    return dict(names=names, objects=objects, finished=finished)
 
 
 def codec_tools(encoding):
