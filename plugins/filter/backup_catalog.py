@@ -35,7 +35,7 @@ options:
   members:
     description:
       - The members' places, after O(_input)'s, each a dict with C(host), C(location) (the scheduled-snapshot dir),
-        C(node) (what M(etcd_ops.etcd.etcd_node_info) registered there: unreachable or not) and C(listed) (what
+        C(node) (what M(etcd_ops.etcd.etcd_node_info) registered there, unreachable or not) and C(listed) (what
         M(etcd_ops.etcd.etcd_snapshot_list) registered there). Why one was not read, and the fix, is made from them.
     type: list
     elements: dict

@@ -228,8 +228,8 @@ def test_a_bucket_listing_gives_each_snapshot_once_oldest_first_with_its_object(
     # finished: the .sha256 object is there (a plain .db object without one is not, nor a .json alone)
     assert got["finished"] == ["b-20261202T000000Z-r9.db"]
     keys.append("etcd/a-20261203T000000Z-r5.db.sha256")
-    assert store.listed_snapshots(keys, prefix="etcd/")["finished"] == ["b-20261202T000000Z-r9.db",
-                                                                         "a-20261203T000000Z-r5.db"]
+    finished = store.listed_snapshots(keys, prefix="etcd/")["finished"]
+    assert finished == ["b-20261202T000000Z-r9.db", "a-20261203T000000Z-r5.db"]
 
 
 def test_a_store_listing_keeps_paths_and_takes_no_encoded_files():
