@@ -128,7 +128,8 @@ def preflight(enabled, group, hosts, results):
             % (group, "does not exist" if hosts is None else "has no hosts"))
         return out
     out["hosts"] = list(hosts)
-    by_host = {r.get("item"): r for r in results or []}
+    # a loop's results name their host by its loop_var
+    by_host = {r.get(r.get("ansible_loop_var") or "item"): r for r in results or []}
     for host in hosts:
         r = by_host.get(host)
         if r is None or r.get("skipped"):
@@ -158,3 +159,29 @@ def hook_files(paths, realpath=os.path.realpath, isfile=os.path.isfile):
                             "the path of a task file, absolute or from where ansible-playbook runs." % (path, full))
         files.append(full)
     return dict(files=files, refusals=refusals)
+
+
+def _by_host(registered):
+    results = (registered or {}).get("results") or []
+    return {r.get(r.get("ansible_loop_var") or "item"): r for r in results if not r.get("skipped")}
+
+
+def _said(result):
+    if result.get("failed") or result.get("unreachable"):
+        return "FAILED: %s" % " ".join(str(result.get("msg") or "failed").split())
+    return result.get("text", "")
+
+
+def report(kube, stopped=None, started=None):
+    """Each kube-apiserver host of a run, for its summary and report: mode; planned (the preflight's reading: what
+    the run was to do); stopped and started (what the stop and start steps did, '' where they did not run, or
+    FAILED and why); running (after the start step, or None)."""
+    stops, starts = _by_host(stopped), _by_host(started)
+    out = {}
+    for host in (kube or {}).get("hosts") or []:
+        seen = ((kube or {}).get("seen") or {}).get(host) or {}
+        stop, start = stops.get(host) or {}, starts.get(host) or {}
+        out[host] = dict(mode=stop.get("mode") or seen.get("mode", NONE), planned=seen.get("text", ""),
+                         stopped=_said(stop) if stop else "", started=_said(start) if start else "",
+                         running=start.get("running") if start and not start.get("failed") else None)
+    return out

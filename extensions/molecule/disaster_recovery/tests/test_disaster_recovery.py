@@ -360,17 +360,181 @@ def test_a_second_run_finds_the_recovery_done(store):
         assert fingerprints() == before, mode
 
 
+# -- under Kubernetes: the kube-apiservers stopped around the switch, and the site's hooks (issue #26) ------------
+FILES = Path(__file__).resolve().parents[1] / "files"
+MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+ASIDE = "/etc/kubernetes/etcd-ops-stopped"
+STANDIN_LOG = "/var/log/kube-apiserver-standin.log"
+HOOK_LOG = "/var/log/etcd-ops-hook.log"
+KUBE = ("-e", "etcd_recovery_kube_apiserver=true", "-e", "etcd_recovery_kube_group=etcd")
+UNITS = {
+    "kube-apiserver.service": "[Service]\nExecStart=/usr/local/bin/kube-apiserver\nRestart=always\n"
+                              "[Install]\nWantedBy=multi-user.target\n",
+    # the kubelet's part for a static pod: the stand-in runs while the manifest is there
+    "fake-kubelet.path": f"[Path]\nPathExists={MANIFEST}\n[Install]\nWantedBy=multi-user.target\n",
+    "fake-kubelet.service": f"[Service]\nEnvironment=MANIFEST={MANIFEST}\nExecStart=/usr/local/bin/kube-apiserver\n",
+}
+STATIC = "node2"  # node1 and node3 run it as a systemd unit
+
+
+def put(name, path, text, mode="644"):
+    data = base64.b64encode(text.encode()).decode()
+    lab.node(name).check_output(
+        f"mkdir -p $(dirname {path}) && echo {data} | base64 -d > {path} && chmod {mode} {path}")
+
+
+def apiserver_running(name):
+    return lab.node(name).run("pgrep -x kube-apiserver").rc == 0
+
+
+def wait_apiservers(running, names=lab.NODES):
+    for _ in range(60):
+        if all(apiserver_running(n) == running for n in names):
+            return
+        time.sleep(0.5)
+    raise AssertionError({n: apiserver_running(n) for n in names})
+
+
+@pytest.fixture(scope="module")
+def apiservers():
+    """A stand-in kube-apiserver on each member (files/kube-apiserver: it logs the cluster its member's etcd shows):
+    node1 and node3 run it as kube-apiserver.service, node2 as a static pod whose kubelet is a path unit."""
+    for name in lab.NODES:
+        put(name, "/usr/local/bin/kube-apiserver", (FILES / "kube-apiserver").read_text(), "755")
+        units = ["fake-kubelet.path", "fake-kubelet.service"] if name == STATIC else ["kube-apiserver.service"]
+        for unit in units:
+            put(name, f"/etc/systemd/system/{unit}", UNITS[unit])
+        if name == STATIC:
+            put(name, MANIFEST, "apiVersion: v1\nkind: Pod\nmetadata: {name: kube-apiserver}\n", "600")
+        lab.node(name).check_output(f"systemctl daemon-reload && systemctl enable --now {units[0]}")
+    wait_apiservers(True)
+    yield
+    for name in lab.NODES:
+        lab.node(name).run("systemctl disable --now kube-apiserver.service fake-kubelet.path fake-kubelet.service; "
+                           "rm -rf /etc/systemd/system/kube-apiserver.service /etc/systemd/system/fake-kubelet.* "
+                           f"/etc/kubernetes /usr/local/bin/kube-apiserver {STANDIN_LOG} {HOOK_LOG}; "
+                           "systemctl daemon-reload")
+
+
+def standin_log(name):
+    """The stand-in's log on a node: (wall time, monotonic time, what) per line."""
+    out = lab.node(name).check_output(f"cat {STANDIN_LOG}")
+    return [(float(w), float(m), what) for w, m, what in (line.split(" ", 2) for line in out.splitlines())]
+
+
+def cluster_id(name="node1"):
+    return "%x" % json.loads(lab.node(name).check_output("etcdctl endpoint status -w json"))[0]["Status"]["header"][
+        "cluster_id"]
+
+
+def hook_log(name):
+    out = lab.node(name).run(f"cat {HOOK_LOG}").stdout
+    return [line.split(" ") for line in out.splitlines()]
+
+
+def test_kube_apiservers_a_failed_hook_and_a_recovery_between_them(store, tmp_path, apiservers):
+    """Issue #26. Two members lost, a stand-in apiserver on each member (two systemd units, one static pod).
+    A host with no apiserver found is refused and check mode prints the plan, both changing nothing; a hook that
+    fails before the switch gets every apiserver started again and the after_start hooks run, every member as it
+    was; then the recovery stops them before the switch and starts them after its checks, and node1's stand-in,
+    which watched the old cluster to the end, never saw it after the switch."""
+    old = cluster_id()
+    lose("node2", "node3")
+    before = fingerprints()
+    proc = recover(store, *KUBE, "-e", "etcd_recovery_kube_unit=nope.service")
+    refused(proc, before, "node1: no kube-apiserver was found: no static pod manifest", "no systemd unit nope.service",
+            "node3: no kube-apiserver was found", "Nothing was changed.")
+    assert "node2: no kube-apiserver" not in lab.flat(proc.stdout)
+    proc = recover(store, *KUBE, "--check")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    out = lab.flat(proc.stdout)
+    assert "kube-apiserver: stopped before the switch, started again after the checks:" in out
+    assert f"node2: static pod (running): manifest moved to {ASIDE}/kube-apiserver.yaml" in out
+    assert "node1: kube-apiserver.service: stopped" in out and "node3: kube-apiserver.service: stopped" in out
+    assert fingerprints() == before
+    wait_apiservers(True)
+
+    # a hook that fails before the switch: everything started again, no member switched
+    report = tmp_path / "failed.json"
+    proc = recover(store, *KUBE, "-e", f"etcd_report_file={report}", "-e",
+                   f"etcd_recovery_hooks_before_stop={FILES / 'hook-fails.yml'}",
+                   "-e", f"etcd_recovery_hooks_after_start={FILES / 'hook.yml'}")
+    assert proc.returncode != 0 and "the site's quiesce step failed" in lab.flat(proc.stdout), proc.stdout[-3000:]
+    wait_apiservers(True)
+    assert lab.node(STATIC).run(f"ls -A {ASIDE}").stdout.strip() == ""
+    data = json.loads(report.read_text())
+    assert data["status"] == "failed" and "the site's quiesce step failed" in data["message"]
+    assert data["kube_apiservers"]["node2"]["stopped"].startswith("static pod (running): manifest moved to")
+    assert data["kube_apiservers"]["node2"]["started"] == f"static pod: manifest moved back to {MANIFEST}"
+    assert data["kube_apiservers"]["node1"]["started"] == "kube-apiserver.service: started"
+    assert [h[1:3] for h in hook_log("node1")] == [["after_start", "recover"]]
+    assert lab.node("node1").service("etcd").is_running and aside("node1") == []
+    assert fingerprints() == before
+
+    # the recovery: stopped before the switch, started after the checks
+    lab.node("node1").check_output(f"rm -f {HOOK_LOG}")
+    report = tmp_path / "report.json"
+    hook = str(FILES / "hook.yml")
+    proc = recover(store, *KUBE, "-e", f"etcd_report_file={report}", "-e", f"etcd_recovery_hooks_before_stop={hook}",
+                   "-e", f"etcd_recovery_hooks_after_start={hook}")
+    out = assert_recovered(proc)
+    wait_apiservers(True)
+    new = cluster_id()
+    assert new != old
+    assert re.search(r"kube-apiserver: stopped before the switch, started again after the checks: down [0-9.]+s", out)
+    assert (f"node2: static pod (running): manifest moved to {ASIDE}/kube-apiserver.yaml; then static pod: manifest "
+            f"moved back to {MANIFEST}") in out
+    assert "node1: kube-apiserver.service: stopped; then kube-apiserver.service: started" in out
+    assert f"hooks before the switch: {hook}" in out and f"hooks after the start: {hook}" in out
+    data = json.loads(report.read_text())
+    assert data["seconds"]["quiesced"] > 0 and data["hooks"] == {"before_stop": [hook], "after_start": [hook]}
+    assert all(k["running"] for k in data["kube_apiservers"].values())
+    lab.record("kubernetes", "disaster_recovery.yml", "etcd_recovery_kube_apiserver with hooks",
+               "apiservers stopped before the switch and started after the checks",
+               f"down {data['seconds']['quiesced']} s")
+    # node1's etcd stopped for the switch after its stand-in stopped; the stand-in saw only the new cluster after
+    switched = int(lab.node("node1").check_output(
+        "systemctl show etcd.service -p InactiveEnterTimestampMonotonic --value")) / 1e6
+    log = standin_log("node1")
+    stops = [m for _, m, what in log if what == "stop"]
+    assert stops and max(s for s in stops if s < switched) < switched
+    last_stop = max(s for s in stops if s < switched)
+    assert [w for _, m, w in log if m < last_stop and w.startswith("seen ")][-1].startswith(f"seen {old} ")
+    after = [w for _, m, w in log if m > switched]
+    assert after[0] == "start" and after.count("start") == 1
+    assert [w for w in after if w.startswith("seen ")]
+    assert all(w.startswith(f"seen {new} ") for w in after if w != "start")
+    # the hooks ran on every member at their points, after the apiservers stopped and after they started
+    for name in lab.NODES:
+        points = hook_log(name)
+        assert [p[1:3] for p in points] == [["before_stop", "recover"], ["after_start", "recover"]], name
+        assert points[0][3] == "node1,node2,node3"
+    walls = {w: [t for t, _, what in log if what == w] for w in ("stop", "start")}
+    assert walls["stop"][-1] < float(hook_log("node1")[0][0]) < walls["start"][-1] < float(hook_log("node1")[1][0])
+
+
 # -- every member lost, the run killed part-way, then run again --------------------------------------------------
-def test_stopped_members_and_the_run_killed_between_switch_and_start_then_run_again(store):
+def test_stopped_members_and_the_run_killed_between_switch_and_start_then_run_again(store, apiservers):
+    """With the kube-apiservers (issue #26): the killed run leaves them stopped; the next one finds them so and
+    starts them after its checks."""
     before = {n: aside(n) for n in lab.NODES}
     lose("node1", "node2", "node3", wipe=False)
-    proc = recover(store, interrupt_at="Start | Note the time")
+    proc = recover(store, *KUBE, interrupt_at="Start | Note the time")
     assert "INTERRUPTED at task" in proc.stdout, proc.stdout[-3000:]
     moved = {n: aside(n) for n in lab.NODES}
     assert all(len(moved[n]) == len(before[n]) + 1 for n in lab.NODES)
-    proc = recover(store)
+    wait_apiservers(False)
+    assert lab.node(STATIC).check_output(f"ls {ASIDE}").split() == ["kube-apiserver.yaml"]
+    assert lab.node("node1").check_output(f"ls {ASIDE}").split() == ["kube-apiserver.service.stopped"]
+    proc = recover(store, *KUBE)
     out = assert_recovered(proc)
     assert "(an interrupted run resumed)" in out
+    wait_apiservers(True)
+    assert ("node1: kube-apiserver.service: stopped already by an earlier run; then kube-apiserver.service: "
+            "started") in out
+    assert (f"node2: static pod: stopped already by an earlier run (its manifest is in {ASIDE}/kube-apiserver.yaml); "
+            "then static pod: manifest moved back") in out
+    assert all(lab.node(n).run(f"ls -A {ASIDE}").stdout.strip() == "" for n in lab.NODES)
     assert {n: aside(n) for n in lab.NODES} == moved  # nothing moved aside a second time
     for name in lab.NODES:  # where the old data is, though this run did not move it
         assert f"{name}: switched by the interrupted run; kept: {', '.join(moved[name])}" in out

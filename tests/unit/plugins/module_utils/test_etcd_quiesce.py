@@ -33,7 +33,8 @@ CASES = [
     (seen(manifest_exists=True, unit_loaded=True, unit_active=True), "stopped",
      ("static_pod", "move_aside", "running", "manifest moved")),
     # a systemd unit
-    (seen(unit_loaded=True, unit_active=True), "stopped", ("systemd", "stop_unit", "running", "kube-apiserver.service: stopped")),
+    (seen(unit_loaded=True, unit_active=True), "stopped",
+     ("systemd", "stop_unit", "running", "kube-apiserver.service: stopped")),
     (seen(unit_loaded=True, unit_active=True), "started",
      ("systemd", "none", "running", "running, not stopped by this collection")),
     (seen(unit_loaded=True), "stopped", ("systemd", "none", "not_running", "not running, left as it is")),
@@ -64,7 +65,7 @@ def test_step(observed, want, expected):
                         "it) and no systemd unit kube-apiserver.service. Fix: set etcd_recovery_kube_manifest"),
     (seen(manifest_exists=True, aside_exists=True), "stopped", "Which one is current cannot be known. Fix: keep"),
     (seen(manifest_exists=True, aside_exists=True), "started", "Which one is current cannot be known"),
-    (seen(mark_exists=True), "started", "says an earlier run stopped kube-apiserver.service, but systemd knows no such"),
+    (seen(mark_exists=True), "started", "says an earlier run stopped kube-apiserver.service, but systemd knows"),
     (seen(mark_exists=True), "stopped", "Fix: start the kube-apiserver by hand where it went, then remove"),
 ])
 def test_refusals(observed, want, message):
@@ -118,3 +119,29 @@ def test_hook_files(tmp_path):
         "give the path of a task file, absolute or from where ansible-playbook runs."]
     assert q.hook_files(f" {hook} , ") == dict(files=[str(hook)], refusals=[])
     assert q.hook_files([]) == q.hook_files("") == dict(files=[], refusals=[])
+
+
+def test_report_says_per_host_what_was_planned_and_done():
+    kube = dict(hosts=["cp1", "cp2", "cp3"],
+                seen={"cp1": dict(mode="systemd", before="running", text="kube-apiserver.service: stopped"),
+                      "cp2": dict(mode="static_pod", before="running", text="static pod (running): manifest moved"),
+                      "cp3": dict(mode="systemd", before="not_running", text="not running, left as it is")})
+    loop = "__etcd_kube_host"
+    stopped = dict(results=[
+        dict(__etcd_kube_host="cp1", ansible_loop_var=loop, mode="systemd", text="kube-apiserver.service: stopped"),
+        dict(__etcd_kube_host="cp2", ansible_loop_var=loop, failed=True, msg="a kube-apiserver process\n still runs"),
+        dict(__etcd_kube_host="cp3", ansible_loop_var=loop, mode="systemd", text="not running, left as it is")])
+    started = dict(results=[
+        dict(__etcd_kube_host="cp1", ansible_loop_var=loop, mode="systemd", text="started", running=True),
+        dict(__etcd_kube_host="cp2", ansible_loop_var=loop, mode="static_pod", text="manifest moved back",
+             running=True),
+        dict(__etcd_kube_host="cp3", ansible_loop_var=loop, skipped=True)])
+    got = q.report(kube, stopped, started)
+    assert got["cp1"] == dict(mode="systemd", planned="kube-apiserver.service: stopped",
+                              stopped="kube-apiserver.service: stopped", started="started", running=True)
+    assert got["cp2"]["stopped"] == "FAILED: a kube-apiserver process still runs" and got["cp2"]["mode"] == "static_pod"
+    assert got["cp3"]["started"] == "" and got["cp3"]["running"] is None
+    # check mode: only the plan
+    assert q.report(kube)["cp2"] == dict(mode="static_pod", planned="static pod (running): manifest moved",
+                                         stopped="", started="", running=None)
+    assert q.report(dict(hosts=[], refusals=[], seen={})) == {}
