@@ -362,6 +362,7 @@ def test_a_second_run_finds_the_recovery_done(store):
 
 # -- under Kubernetes: the kube-apiservers stopped around the switch, and the site's hooks (issue #26) ------------
 FILES = Path(__file__).resolve().parents[1] / "files"
+HOOKS = Path(__file__).resolve().parents[4] / "tests" / "lab" / "hooks"
 MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
 ASIDE = "/etc/kubernetes/etcd-ops-stopped"
 STANDIN_LOG = "/var/log/kube-apiserver-standin.log"
@@ -439,6 +440,7 @@ def test_kube_apiservers_a_failed_hook_and_a_recovery_between_them(store, tmp_pa
     was; then the recovery stops them before the switch and starts them after its checks, and node1's stand-in,
     which watched the old cluster to the end, never saw it after the switch."""
     old = cluster_id()
+    kept = aside("node1")
     lose("node2", "node3")
     before = fingerprints()
     proc = recover(store, *KUBE, "-e", "etcd_recovery_kube_unit=nope.service")
@@ -457,8 +459,8 @@ def test_kube_apiservers_a_failed_hook_and_a_recovery_between_them(store, tmp_pa
     # a hook that fails before the switch: everything started again, no member switched
     report = tmp_path / "failed.json"
     proc = recover(store, *KUBE, "-e", f"etcd_report_file={report}", "-e",
-                   f"etcd_recovery_hooks_before_stop={FILES / 'hook-fails.yml'}",
-                   "-e", f"etcd_recovery_hooks_after_start={FILES / 'hook.yml'}")
+                   f"etcd_recovery_hooks_before_stop={HOOKS / 'hook-fails.yml'}",
+                   "-e", f"etcd_recovery_hooks_after_start={HOOKS / 'hook.yml'}")
     assert proc.returncode != 0 and "the site's quiesce step failed" in lab.flat(proc.stdout), proc.stdout[-3000:]
     wait_apiservers(True)
     assert lab.node(STATIC).run(f"ls -A {ASIDE}").stdout.strip() == ""
@@ -467,14 +469,17 @@ def test_kube_apiservers_a_failed_hook_and_a_recovery_between_them(store, tmp_pa
     assert data["kube_apiservers"]["node2"]["stopped"].startswith("static pod (running): manifest moved to")
     assert data["kube_apiservers"]["node2"]["started"] == f"static pod: manifest moved back to {MANIFEST}"
     assert data["kube_apiservers"]["node1"]["started"] == "kube-apiserver.service: started"
-    assert [h[1:3] for h in hook_log("node1")] == [["after_start", "recover"]]
-    assert lab.node("node1").service("etcd").is_running and aside("node1") == []
+    assert [h[1:4] for h in hook_log("node1")] == [["disaster_recovery", "after_start", "recover"]]
+    assert "staging dir and copy removed again (the run stopped before its switch)" in " ".join(data["changes"])
+    assert lab.node("node1").service("etcd").is_running and aside("node1") == kept
     assert fingerprints() == before
+    for name in lab.NODES:  # no copy of the snapshot left on a node
+        assert lab.node(name).run("ls -A /var/lib/etcd-ops/recovery 2>/dev/null").stdout.strip() == ""
 
     # the recovery: stopped before the switch, started after the checks
     lab.node("node1").check_output(f"rm -f {HOOK_LOG}")
     report = tmp_path / "report.json"
-    hook = str(FILES / "hook.yml")
+    hook = str(HOOKS / "hook.yml")
     proc = recover(store, *KUBE, "-e", f"etcd_report_file={report}", "-e", f"etcd_recovery_hooks_before_stop={hook}",
                    "-e", f"etcd_recovery_hooks_after_start={hook}")
     out = assert_recovered(proc)
@@ -507,8 +512,9 @@ def test_kube_apiservers_a_failed_hook_and_a_recovery_between_them(store, tmp_pa
     # the hooks ran on every member at their points, after the apiservers stopped and after they started
     for name in lab.NODES:
         points = hook_log(name)
-        assert [p[1:3] for p in points] == [["before_stop", "recover"], ["after_start", "recover"]], name
-        assert points[0][3] == "node1,node2,node3"
+        assert [p[1:4] for p in points] == [["disaster_recovery", "before_stop", "recover"],
+                                            ["disaster_recovery", "after_start", "recover"]], name
+        assert points[0][4] == "node1,node2,node3"
     walls = {w: [t for t, _, what in log if what == w] for w in ("stop", "start")}
     assert walls["stop"][-1] < float(hook_log("node1")[0][0]) < walls["start"][-1] < float(hook_log("node1")[1][0])
 

@@ -167,10 +167,34 @@ def test_a_second_run_is_a_no_op():
     assert all(c["changed"] == 0 for c in lab.recap(proc.stdout).values()), proc.stdout
 
 
+HOOKS = Path(__file__).resolve().parents[4] / "tests" / "lab" / "hooks"
+HOOK_LOG = "/var/log/etcd-ops-hook.log"
+
+
+def hook_points():
+    """Each host's hook log (tests/lab/hooks/hook.yml): the operation, the point and the plan's state per line."""
+    return {n: [line.split(" ")[1:4] for line in lab.node(n).run(f"cat {HOOK_LOG}").stdout.splitlines()]
+            for n in lab.NODES}
+
+
 def test_force_replaces_a_healthy_member_and_moves_its_data_aside():
-    proc = replace("-e", "node=node2", "-e", "etcd_replace_force=true")
+    """With the site's hooks (issue #26): one that fails before the stop changes nothing and runs the after_start
+    hooks; then they run at their points, on every host of the play."""
+    after = ("-e", f"etcd_replace_hooks_after_start={HOOKS / 'hook.yml'}")
+    before = {n: lab.fingerprint(n) for n in lab.NODES}
+    proc = replace("-e", "node=node2", "-e", "etcd_replace_force=true", *after,
+                   "-e", f"etcd_replace_hooks_before_stop={HOOKS / 'hook-fails.yml'}")
+    assert proc.returncode != 0 and "the site's quiesce step failed" in lab.flat(proc.stdout), proc.stdout[-3000:]
+    assert {n: lab.fingerprint(n) for n in lab.NODES} == before
+    assert hook_points() == {n: [["replace_member", "after_start", "replace"]] for n in lab.NODES}
+    for n in lab.NODES:
+        lab.node(n).check_output(f"rm {HOOK_LOG}")
+    proc = replace("-e", "node=node2", "-e", "etcd_replace_force=true", *after,
+                   "-e", f"etcd_replace_hooks_before_stop={HOOKS / 'hook.yml'}")
     out = lab.flat(proc.stdout)
     assert proc.returncode == 0, proc.stdout[-3000:]
+    assert hook_points() == {n: [["replace_member", "before_stop", "replace"],
+                                 ["replace_member", "after_start", "replace"]] for n in lab.NODES}
     moved = re.search(r"old data: moved aside to (/data/etcd\.data\.\d{8}T\d{6}Z)", out)
     assert moved, out
     node2 = lab.node("node2")
