@@ -389,7 +389,7 @@ def apiserver_running(name):
 
 
 def wait_apiservers(running, names=lab.NODES):
-    for _ in range(60):
+    for _attempt in range(60):
         if all(apiserver_running(n) == running for n in names):
             return
         time.sleep(0.5)
@@ -401,7 +401,9 @@ def apiservers():
     """A stand-in kube-apiserver on each member (files/kube-apiserver: it logs the cluster its member's etcd shows):
     node1 and node3 run it as kube-apiserver.service, node2 as a static pod whose kubelet is a path unit."""
     for name in lab.NODES:
-        put(name, "/usr/local/bin/kube-apiserver", (FILES / "kube-apiserver").read_text(), "755")
+        # a script's own name is its process's name (the kernel's comm), as a real kube-apiserver's
+        put(name, "/usr/local/bin/kube-apiserver", "#!/usr/bin/python3\n" + (FILES / "kube-apiserver.py").read_text(),
+            "755")
         units = ["fake-kubelet.path", "fake-kubelet.service"] if name == STATIC else ["kube-apiserver.service"]
         for unit in units:
             put(name, f"/etc/systemd/system/{unit}", UNITS[unit])
@@ -501,11 +503,11 @@ def test_kube_apiservers_a_failed_hook_and_a_recovery_between_them(store, tmp_pa
     switched = int(lab.node("node1").check_output(
         "systemctl show etcd.service -p InactiveEnterTimestampMonotonic --value")) / 1e6
     log = standin_log("node1")
-    stops = [m for _, m, what in log if what == "stop"]
+    stops = [mono for _wall, mono, what in log if what == "stop"]
     assert stops and max(s for s in stops if s < switched) < switched
     last_stop = max(s for s in stops if s < switched)
-    assert [w for _, m, w in log if m < last_stop and w.startswith("seen ")][-1].startswith(f"seen {old} ")
-    after = [w for _, m, w in log if m > switched]
+    assert [w for _wall, mono, w in log if mono < last_stop and w.startswith("seen ")][-1].startswith(f"seen {old} ")
+    after = [w for _wall, mono, w in log if mono > switched]
     assert after[0] == "start" and after.count("start") == 1
     assert [w for w in after if w.startswith("seen ")]
     assert all(w.startswith(f"seen {new} ") for w in after if w != "start")
@@ -515,7 +517,7 @@ def test_kube_apiservers_a_failed_hook_and_a_recovery_between_them(store, tmp_pa
         assert [p[1:4] for p in points] == [["disaster_recovery", "before_stop", "recover"],
                                             ["disaster_recovery", "after_start", "recover"]], name
         assert points[0][4] == "node1,node2,node3"
-    walls = {w: [t for t, _, what in log if what == w] for w in ("stop", "start")}
+    walls = {w: [wall for wall, _mono, what in log if what == w] for w in ("stop", "start")}
     assert walls["stop"][-1] < float(hook_log("node1")[0][0]) < walls["start"][-1] < float(hook_log("node1")[1][0])
 
 

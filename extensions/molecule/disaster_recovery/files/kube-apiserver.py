@@ -1,8 +1,8 @@
-#!/usr/bin/python3
-"""A stand-in kube-apiserver for the lab (issue #26): every half second it reads the cluster of its member's
-etcd, as an apiserver's watch would see it, and logs what it saw with the time (wall clock, and the monotonic
-clock systemd's timestamps use). With MANIFEST set it plays a static pod: it exits once the manifest is gone, and a
-path unit (the kubelet's part) starts it again when the manifest is back."""
+"""A stand-in kube-apiserver for the lab (issue #26). The test installs it as /usr/local/bin/kube-apiserver behind a
+python3 shebang line, so that its process is named kube-apiserver. Every half second it reads the cluster of its
+member's etcd, as an apiserver's watch would see it, and logs what it saw with the time (wall clock, and the
+monotonic clock systemd's timestamps use). With MANIFEST set it plays a static pod: it exits once the manifest is
+gone, and a path unit (the kubelet's part) starts it again when the manifest is back."""
 
 import json
 import os
