@@ -17,6 +17,7 @@ import time
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_backup_metrics as metrics
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_config import SUFFIX, record, summary
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import (
     SIDECARS,
     prune,
@@ -106,7 +107,7 @@ def metrics_written(directory, report, check_mode, now=None):
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("path", "state", "name", "sha256", "metadata", "cluster", "keep", "protect", "members",
-                             "report"))
+                             "report", "config"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -122,6 +123,7 @@ class ActionModule(ActionBase):
             protect=dict(type="list", elements="str", default=[]),
             members=dict(type="list", elements="dict", default=[]),
             report=dict(type="dict"),
+            config=dict(type="dict"),
         ), required_if=[("state", "saved", ("name", "sha256", "metadata")), ("state", "drilled", ("name", "metadata")),
                         ("state", "pruned", ("cluster", "keep")), ("state", "metrics", ("report",))])[1]
         path, state, check = args["path"], args["state"], self._task.check_mode
@@ -143,9 +145,13 @@ class ActionModule(ActionBase):
                 return dict(result, **drilled(os.path.join(path, args["name"]), args["metadata"], check))
             if state == "saved":
                 snapshot = os.path.join(path, args["name"])
-                written = ([snapshot + ext for ext in SIDECARS] if check
-                           else write_sidecars(snapshot, args["sha256"], args["metadata"]))
-                return dict(result, changed=True, written=sorted(written))
+                config = args["config"]
+                if check:
+                    written = [snapshot + ext for ext in SIDECARS] + ([snapshot + SUFFIX] if config is not None else [])
+                else:
+                    written = write_sidecars(snapshot, args["sha256"], args["metadata"], config)
+                rec = record(config, args["name"]) if config is not None else {}
+                return dict(result, changed=True, written=sorted(written), config=rec, config_summary=summary(rec))
             # Only this cluster's snapshots by their metadata: a store that two clusters with one token share
             # holds the other's too, and one without metadata is nobody's.
             members = [(m.get("name") or "", list(m.get("peer_urls") or [])) for m in args["members"]]

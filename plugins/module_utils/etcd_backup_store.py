@@ -24,6 +24,7 @@ import subprocess
 import sys
 import urllib.request
 
+from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_backup_config as bundle
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_backup_metrics as metrics
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_lock as lock
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_snapshot_file as snapfile
@@ -133,6 +134,8 @@ def retention(names, keep, protect=()):
 
 
 SIDECARS = (".sha256", ".json")
+# the recovery bundle (etcd_backup_config.SUFFIX), removed with its snapshot
+PRUNED = SIDECARS + (".config.json",)
 
 
 def prune(directory, cluster, keep, protect=(), ours=None, dry_run=False):
@@ -144,19 +147,25 @@ def prune(directory, cluster, keep, protect=(), ours=None, dry_run=False):
     kept, removed = retention(names, keep, protect)
     if not dry_run:
         for name in removed:
-            for ext in ("",) + SIDECARS:
+            for ext in ("",) + PRUNED:
                 path = os.path.join(directory, name + ext)
                 if os.path.exists(path):
                     os.unlink(path)
     return kept, removed
 
 
-def write_sidecars(path, sha256, meta):
+def write_sidecars(path, sha256, meta, config=None):
     """The snapshot's sidecars beside it: <path>.sha256 (sha256sum's line) and <path>.json (its metadata), each
-    written under a hidden name first, then renamed."""
+    written under a hidden name first, then renamed. With `config` (a recovery bundle, etcd_backup_config), first
+    <path>.config.json, recorded with its sha256 in the metadata's `config`."""
+    written = []
+    if config is not None:
+        write_file(path + bundle.SUFFIX, bundle.text(config))
+        meta = dict(meta, config=bundle.record(config, os.path.basename(path)))
+        written.append(path + bundle.SUFFIX)
     write_file(path + ".sha256", snapfile.sidecar_text(path, sha256))
     write_file(path + ".json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    return [path + ext for ext in SIDECARS]
+    return written + [path + ext for ext in SIDECARS]
 
 
 def write_file(path, text):

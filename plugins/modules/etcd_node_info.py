@@ -89,6 +89,13 @@ options:
     type: list
     elements: path
     default: []
+  config:
+    description:
+      - Return what a rebuild of this member needs beside its env file (RV(config), the backup's recovery bundle):
+        the unit's file and drop-ins, the text of the certificates the env file names, and the paths (only) of its
+        keys.
+    type: bool
+    default: false
 notes:
   - O(endpoints) is ignored, the probe asks the member at the URL its env file advertises (else
     C(http://127.0.0.1:2379)). O(ca_cert), O(client_cert) and O(client_key) default to the env file's
@@ -161,6 +168,25 @@ unit:
     load_state: {description: "C(loaded), C(not-found), ...", type: str}
     active_state: {description: "C(active), C(inactive), C(failed), ...", type: str}
     user: {description: "The unit's C(User=); empty means root.", type: str}
+    fragment_path: {description: "The unit's file, as systemd names it.", type: str}
+    drop_in_paths: {description: "Its drop-in files, space-separated.", type: str}
+config:
+  description: With O(config), what a rebuild needs beside the env file.
+  returned: when O(config)
+  type: dict
+  contains:
+    unit_files:
+      description: The unit's file and drop-ins, each C(path), C(resolved) (the path it leads to), C(text) and
+        C(error) (why it could not be read, or empty).
+      type: list
+      elements: dict
+    certificates:
+      description: By env variable (C(ETCD_TRUSTED_CA_FILE), C(ETCD_PEER_TRUSTED_CA_FILE), C(ETCD_CERT_FILE),
+        C(ETCD_PEER_CERT_FILE)), each as RV(peer_cert) is; a file that holds a private key is not returned.
+      type: dict
+    keys:
+      description: The key files the env file names (C(ETCD_KEY_FILE), C(ETCD_PEER_KEY_FILE)), paths only.
+      type: dict
 probe:
   description: The member's answer (with O(probe)).
   returned: always
@@ -304,7 +330,11 @@ from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_marks import ma
 
 # the env file's TLS files, for the options left unset
 ENV_TLS = (("ca_cert", "ETCD_TRUSTED_CA_FILE"), ("client_cert", "ETCD_CERT_FILE"), ("client_key", "ETCD_KEY_FILE"))
-UNIT_PROPERTIES = (("LoadState", "load_state"), ("ActiveState", "active_state"), ("User", "user"))
+UNIT_PROPERTIES = (("LoadState", "load_state"), ("ActiveState", "active_state"), ("User", "user"),
+                   ("FragmentPath", "fragment_path"), ("DropInPaths", "drop_in_paths"))
+# what a rebuild needs that the env file names (recovery bundle): the certificates' text; the keys' paths only
+CONFIG_CERTS = ("ETCD_TRUSTED_CA_FILE", "ETCD_PEER_TRUSTED_CA_FILE", "ETCD_CERT_FILE", "ETCD_PEER_CERT_FILE")
+CONFIG_KEYS = ("ETCD_KEY_FILE", "ETCD_PEER_KEY_FILE")
 
 
 def _strip(path):
@@ -332,6 +362,25 @@ def peer_cert(path):
     if "PRIVATE KEY" in text:
         return dict(path=path, pem="", error="it holds a private key, which is not returned")
     return dict(path=path, pem=text, error="")
+
+
+def text_file(path):
+    """A small text file's text and the path it resolves to, or why it could not be read."""
+    try:
+        with open(path) as handle:
+            return dict(path=path, resolved=os.path.realpath(path), text=handle.read(262144), error="")
+    except (OSError, UnicodeDecodeError) as exc:
+        return dict(path=path, resolved="", text="", error=str(exc))
+
+
+def read_config(env, unit):
+    """What a rebuild of this member needs beside its env file (the recovery bundle): the unit's file and drop-ins
+    (as systemd names them), the certificates the env file names (never a private key: a file that holds one is
+    refused with its reason), and the paths of its keys (not their contents)."""
+    units = [unit.get("fragment_path") or ""] + (unit.get("drop_in_paths") or "").split()
+    return dict(unit_files=[text_file(path) for path in units if path],
+                certificates={var: peer_cert(env[var]) for var in CONFIG_CERTS if env.get(var)},
+                keys={var: env[var] for var in CONFIG_KEYS if env.get(var)})
 
 
 def path_state(path):
@@ -529,6 +578,8 @@ def observe(module, client, p, exists, text, mode, env):
     result["work_dirs"] = {path: work_dir_problem(path) for path in p["work_dirs"]}
     result["listeners"] = listeners(module, p["ports"])
     result["login_user"] = login_user()
+    if p["config"]:
+        result["config"] = read_config(env, result["unit"])
     result["wal"] = wal_state(result["wal_dir"], result["unit"], points)
     result["marks"] = marks(data_dir, result["wal_dir"])
     result["kept"] = sorted(path for base in filter(None, (data_dir, result["wal_dir"]))
@@ -556,6 +607,7 @@ def main():
                               ports=dict(type="list", elements="int", default=[]),
                               paths=dict(type="list", elements="path", default=[]),
                               certificates=dict(type="list", elements="path", default=[]),
+                              config=dict(type="bool", default=False),
                               work_dirs=dict(type="list", elements="path", default=[]))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params

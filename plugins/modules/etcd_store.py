@@ -14,7 +14,8 @@ description:
   - O(state=ready) creates the store (mode 0700) where it is missing and returns whether it is a directory this
     user can write, and the bytes free there.
   - O(state=saved) writes a snapshot's sidecars beside it, C(NAME.sha256) (C(sha256sum)'s format) and C(NAME.json)
-    (O(metadata)), each mode 0600 under a hidden name first, then renamed.
+    (O(metadata)), each mode 0600 under a hidden name first, then renamed. With O(config), first the recovery
+    bundle C(NAME.config.json), recorded with its sha256 in the metadata's C(config) field.
   - O(state=pruned) removes this cluster's snapshots beyond the newest O(keep), with their sidecars. Only files
     named as the backup role names them (C(<cluster>-<UTC time>-r<revision>.db)) and whose metadata names a member
     of O(members) (same name, a peer URL in common) count; anything else in the store is left alone, and a snapshot
@@ -69,6 +70,11 @@ options:
     default: []
   report:
     description: The run's JSON report, as C(etcd_report_file) gets it (O(state=metrics)).
+    type: dict
+  config:
+    description:
+      - The recovery bundle (the C(backup_config) filter's result) to write as C(NAME.config.json) beside the
+        snapshot (O(state=saved)). It holds no private key.
     type: dict
 attributes:
   action:
@@ -139,6 +145,11 @@ written:
   returned: state is saved or drilled
   type: list
   elements: str
+config:
+  description: What the metadata records of the recovery bundle (file, sha256, size, members, missing, problems,
+    CA certificates' paths, how many certificates), or empty without O(config).
+  returned: state is saved
+  type: dict
 recorded:
   description: Whether the snapshot has a C(NAME.json) the drill is recorded in (O(state=drilled)).
   returned: state is drilled

@@ -47,7 +47,9 @@ def test_a_healthy_member_with_marks_and_kept_dirs(tmp_path, fake_etcd, run_modu
     assert result["env"]["ETCD_INITIAL_CLUSTER_TOKEN"] == "etcd-cluster"
     assert result["env_text"] == (tmp_path / "etcd.env").read_text() and result["env_mode"] == "0640"
     assert result["data_dir"] == str(data) and result["endpoint"] == "http://172.29.90.11:2379"
-    assert result["unit"] == dict(load_state="loaded", active_state="active", user="etcd")
+    assert result["unit"] == dict(load_state="loaded", active_state="active", user="etcd", fragment_path="",
+                                  drop_in_paths="")
+    assert "config" not in result
     assert result["probe"]["ran"] and result["probe"]["healthy"] and result["probe"]["quorate"]
     assert result["probe"]["status"]["has_leader"]
     owner, group = etcd_node_info.owner_of(str(data))  # whoever runs the tests owns the temporary dir
@@ -303,3 +305,38 @@ def test_mount_points_come_from_the_mount_table_bind_mounts_too(tmp_path):
     assert etcd_node_info.is_mount(str(tmp_path / "wal"), points)
     assert not etcd_node_info.is_mount(str(tmp_path / "data"), points)
     assert etcd_node_info.mount_points(str(tmp_path / "no-such-table")) == set()
+
+
+def test_config_reads_the_unit_its_drop_ins_and_the_certificates_never_a_key(tmp_path, fake_etcd, run_module):
+    """The backup's recovery bundle (issue #26): what a rebuild needs beside the env file."""
+    member(tmp_path)
+    pki = tmp_path / "pki"
+    pki.mkdir()
+    (pki / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n")
+    (pki / "node1.pem").write_text("-----BEGIN CERTIFICATE-----\nN1\n-----END CERTIFICATE-----\n")
+    (pki / "peer.pem").write_text("-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n")
+    unit = tmp_path / "etcd.service"
+    unit.write_text("[Service]\nExecStart=/usr/bin/etcd\n")
+    link = tmp_path / "etcd.service.link"
+    link.symlink_to(unit)
+    (tmp_path / "10-limits.conf").write_text("[Service]\nLimitNOFILE=65536\n")
+    with open(tmp_path / "etcd.env", "a") as env:
+        env.write(f"ETCD_TRUSTED_CA_FILE={pki}/ca.pem\nETCD_CERT_FILE={pki}/node1.pem\nETCD_KEY_FILE={pki}/node1-key.pem\n"
+                  f"ETCD_PEER_CERT_FILE={pki}/peer.pem\nETCD_PEER_TRUSTED_CA_FILE={pki}/gone.pem\n")
+    fake = fake_etcd()
+    fake.on("version", "etcdctl version: 3.5.16\nAPI version: 3.5\n")
+    fake.on("show", UNIT + f"FragmentPath={link}\nDropInPaths={tmp_path}/10-limits.conf {tmp_path}/missing.conf\n")
+    result = run_module(etcd_node_info, {"env_file": str(tmp_path / "etcd.env"), "probe": False, "config": True})
+    config = result["config"]
+    assert [(u["path"], u["resolved"], u["text"]) for u in config["unit_files"][:2]] == [
+        (str(link), str(unit), "[Service]\nExecStart=/usr/bin/etcd\n"),
+        (f"{tmp_path}/10-limits.conf", f"{tmp_path}/10-limits.conf", "[Service]\nLimitNOFILE=65536\n")]
+    assert config["unit_files"][2]["text"] == "" and "No such file" in config["unit_files"][2]["error"]
+    certs = config["certificates"]
+    assert certs["ETCD_TRUSTED_CA_FILE"]["pem"].startswith("-----BEGIN CERTIFICATE-----\nCA")
+    assert certs["ETCD_CERT_FILE"]["pem"].endswith("N1\n-----END CERTIFICATE-----\n")
+    assert certs["ETCD_PEER_CERT_FILE"] == dict(path=f"{pki}/peer.pem", pem="",
+                                                error="it holds a private key, which is not returned")
+    assert "No such file" in certs["ETCD_PEER_TRUSTED_CA_FILE"]["error"]
+    assert config["keys"] == {"ETCD_KEY_FILE": f"{pki}/node1-key.pem"}
+    assert "secret" not in json.dumps(result)
