@@ -56,6 +56,21 @@ def test_first_backup(store):
     assert not [p for p in store.iterdir() if p.name.startswith(".")]  # no half-written file left
     # the node's temporary copy is gone
     assert lab.node("node1").run("ls -A /var/lib/etcd-ops/backup").stdout.strip() == ""
+    # the recovery bundle (issue #26): each member's env file and unit as they are there, recorded in the metadata
+    config = Path(f"{snap}.config.json")
+    assert oct(config.stat().st_mode & 0o777) == "0o600"
+    bundle = json.loads(config.read_text())
+    assert meta["config"]["sha256"] == hashlib.sha256(config.read_bytes()).hexdigest()
+    assert meta["config"]["members"] == sorted(bundle["members"]) == ["node1", "node2", "node3"]
+    assert bundle["missing"] == bundle["problems"] == {} and bundle["keys_saved"] is False
+    for name in lab.NODES:
+        node, part = lab.node(name), bundle["members"][name]
+        assert part["env"] == node.file("/data/etcd.env").content_string and part["env_file"] == "/data/etcd.env"
+        unit = node.check_output("systemctl show -p FragmentPath --value etcd.service")
+        assert part["unit_files"][0]["path"] == unit
+        assert part["unit_files"][0]["text"] == node.file(unit).content_string
+        assert part["certificates"] == part["keys"] == {}  # a plain http cluster
+    assert f"config: {snap.name}.config.json: env file and unit of node1, node2, node3" in out
 
 
 def test_the_members_work_dir_is_root_s_and_one_another_user_made_is_refused(store):
@@ -129,7 +144,7 @@ def test_retention_keeps_the_newest_and_nothing_else_is_touched(store):
     kept = [p for p in snapshots(store) if p != other]
     assert len(kept) == 2 and kept[0] == before[-1] and kept[1] not in before
     for snap in before[:-1]:
-        assert not any(Path(f"{snap}{ext}").exists() for ext in ("", ".sha256", ".json"))
+        assert not any(Path(f"{snap}{ext}").exists() for ext in ("", ".sha256", ".json", ".config.json"))
     assert all(path.exists() for path in foreign)
     lab.record_edge(1, "backup.yml", "another cluster's older snapshot in the store (same token), etcd_backup_keep=2",
                     "pruned only this cluster's snapshots", detail="the other cluster's snapshot and its metadata "

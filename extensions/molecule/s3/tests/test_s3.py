@@ -107,7 +107,9 @@ def test_backup_uploads_the_snapshot_and_its_sidecars(s3, store):
     proc = backup(store)
     assert proc.returncode == 0, proc.stdout[-3000:]
     [snap] = [p for p in store.iterdir() if NAME.match(p.name)]
-    assert objects(s3) == [f"{PREFIX}{snap.name}{ext}" for ext in ("", ".json", ".sha256")]
+    assert objects(s3) == [f"{PREFIX}{snap.name}{ext}" for ext in ("", ".config.json", ".json", ".sha256")]
+    # the recovery bundle goes with the snapshot (issue #26)
+    assert body(s3, f"{PREFIX}{snap.name}.config.json") == Path(f"{snap}.config.json").read_bytes()
     local = snap.read_bytes()
     digest = hashlib.sha256(local).hexdigest()
     assert body(s3, f"{PREFIX}{snap.name}") == local
@@ -156,7 +158,7 @@ def test_retention_in_the_bucket_keeps_the_newest_and_nothing_else(s3, store):
     kept = snapshots_in_bucket(s3)
     assert len(kept) == 2 and kept[0] == before[-1] and kept[1] not in before
     for name in before[:-1]:
-        assert not any(f"{PREFIX}{name}{ext}" in objects(s3) for ext in ("", ".sha256", ".json"))
+        assert not any(f"{PREFIX}{name}{ext}" in objects(s3) for ext in ("", ".sha256", ".json", ".config.json"))
     assert all(key in objects(s3) for key in foreign)
     ours = [n for n in store_listing(store) if NAME.match(n)]
     assert len(ours) == len([n for n in local_before if NAME.match(n)]) + 1

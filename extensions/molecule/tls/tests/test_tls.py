@@ -250,6 +250,24 @@ def test_backup_reads_the_tls_files_from_the_env_file(store):
     assert proc.returncode == 0, proc.stdout[-4000:]
     [meta] = sorted(store.glob("*.db.json"))
     assert json.loads(meta.read_text())["keys"] >= KEYS
+    # the recovery bundle (issue #26): the CA certificate and each member's certificates as the members hold them;
+    # their keys by path only, never their contents
+    [config] = sorted(store.glob("*.db.config.json"))
+    text = config.read_text()
+    assert "PRIVATE KEY" not in text
+    bundle = json.loads(text)
+    record = json.loads(meta.read_text())["config"]
+    assert record["keys_saved"] is False and record["ca_certificates"] and record["certificates"] == 12
+    for name in lab.NODES:
+        node, part = lab.node(name), bundle["members"][name]
+        env = dict(line.split("=", 1) for line in part["env"].splitlines() if "=" in line and not line.startswith("#"))
+        ca = env["ETCD_TRUSTED_CA_FILE"]
+        assert part["certificates"]["ETCD_TRUSTED_CA_FILE"] == {"path": ca, "pem": node.file(ca).content_string}
+        peer = env["ETCD_PEER_CERT_FILE"]
+        assert part["certificates"]["ETCD_PEER_CERT_FILE"]["pem"] == node.file(peer).content_string
+        assert part["keys"] == {"ETCD_KEY_FILE": env["ETCD_KEY_FILE"], "ETCD_PEER_KEY_FILE": env["ETCD_PEER_KEY_FILE"]}
+        assert "PRIVATE KEY" in node.file(env["ETCD_KEY_FILE"]).content_string  # the key is there, and not saved
+    assert "no private key (their paths only)" in lab.flat(proc.stdout)
 
 
 def test_the_scheduled_job_snapshots_over_tls(store):
