@@ -17,7 +17,12 @@ import time
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_backup_metrics as metrics
-from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_config import SUFFIX, record, summary
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_config import (
+    SUFFIX,
+    bundle_files,
+    record,
+    summary,
+)
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store import (
     SIDECARS,
     prune,
@@ -151,7 +156,9 @@ class ActionModule(ActionBase):
                 else:
                     written = write_sidecars(snapshot, args["sha256"], args["metadata"], config)
                 rec = record(config, args["name"]) if config is not None else {}
-                return dict(result, changed=True, written=sorted(written), config=rec, config_summary=summary(rec))
+                # the bundle's files, as the bucket's upload takes them
+                return dict(result, changed=True, written=sorted(written), config=rec, config_summary=summary(rec),
+                            bundle_files=[dict(key=f, src=os.path.join(path, f)) for f in bundle_files(rec)])
             # Only this cluster's snapshots by their metadata: a store that two clusters with one token share
             # holds the other's too, and one without metadata is nobody's.
             members = [(m.get("name") or "", list(m.get("peer_urls") or [])) for m in args["members"]]

@@ -11,13 +11,17 @@ writes them beside the snapshot as NAME.db.config.json, recorded with its sha256
 (NAME.db.json) and copied wherever the snapshot goes.
 
 No private key is in it: the certificates are read as text only when they hold no private key, and the keys the
-env files name are listed by path only.
+env files name are listed by path only. Only when asked (etcd_backup_config_keys), the keys themselves, and the
+deploy CA's key when the controller holds it, go into a second file, NAME.db.keys.age, encrypted with age to the
+public keys given (etcd_backup_config_age_recipients): never in plain.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import re
 
 FORMAT = 1
 SUFFIX = ".config.json"
@@ -63,11 +67,12 @@ def member(host, node):
     return env.get("ETCD_NAME") or host, part, problems
 
 
-def bundle(nodes, cluster, snapshot, env_file=""):
+def bundle(nodes, cluster, snapshot, env_file="", keys=None):
     """The bundle of one backup. nodes: {host: etcd_node_info's result} for the play's hosts, in inventory order
     (an unreachable or failed read too). Returns the bundle: format, cluster, snapshot, members (name: the part),
-    missing (name or host: why it is not there), problems (name: what of it could not be read), keys_saved (false:
-    no private key is ever in it)."""
+    missing (name or host: why it is not there), problems (name: what of it could not be read), keys_saved (no
+    private key is ever in it; with `keys`, what was encrypted into the keys file: file, sha256, size, recipients,
+    members, ca_key, problems)."""
     members, missing, problems = {}, {}, {}
     for host, node in (nodes or {}).items():
         node = dict(node or {}, env_file=(node or {}).get("env_file") or env_file)
@@ -79,8 +84,14 @@ def bundle(nodes, cluster, snapshot, env_file=""):
         members[name] = part
         if trouble:
             problems[name] = trouble
-    return dict(format=FORMAT, cluster=cluster, snapshot=snapshot, members=members, missing=missing,
-                problems=problems, keys_saved=False)
+    out = dict(format=FORMAT, cluster=cluster, snapshot=snapshot, members=members, missing=missing,
+               problems=problems, keys_saved=False)
+    if keys:
+        out["keys"] = dict(file=keys.get("file", ""), sha256=keys.get("sha256", ""), size=keys.get("size", 0),
+                           recipients=list(keys.get("recipients") or []), members=dict(keys.get("members") or {}),
+                           ca_key=keys.get("ca_key", ""), problems=dict(keys.get("problems") or {}))
+        out["keys_saved"] = True
+    return out
 
 
 def text(config):
@@ -99,7 +110,14 @@ def record(config, name):
                 members=sorted(members), missing=dict(config.get("missing") or {}),
                 problems=dict(config.get("problems") or {}), ca_certificates=cas,
                 certificates=sum(len(part.get("certificates", {})) for part in members.values()),
-                keys_saved=False)
+                keys_saved=bool(config.get("keys_saved")), keys=dict(config.get("keys") or {}))
+
+
+def bundle_files(rec):
+    """The files of a bundle's record, in the store: the bundle, then the keys' age file when there is one."""
+    if not rec:
+        return []
+    return [rec["file"]] + [f for f in [(rec.get("keys") or {}).get("file")] if f]
 
 
 def summary(rec):
@@ -111,7 +129,15 @@ def summary(rec):
     if rec.get("certificates"):
         out += "; %d certificates (CA: %s)" % (rec["certificates"], ", ".join(rec.get("ca_certificates") or [])
                                                or "none")
-        out += "; no private key (their paths only)"
+        if not rec.get("keys_saved"):
+            out += "; no private key (their paths only)"
+    keys = rec.get("keys") or {}
+    if keys:
+        out += "; the private keys of %s%s in %s, age-encrypted to %d key(s)" % (
+            ", ".join(sorted(keys.get("members") or {})) or "no member", " and the CA" if keys.get("ca_key") else "",
+            keys.get("file", ""), len(keys.get("recipients") or []))
+        for name, trouble in sorted((keys.get("problems") or {}).items()):
+            out += "; keys not read on %s: %s" % (name, ", ".join(trouble))
     missing = rec.get("missing") or {}
     if missing:
         out += "; missing %s" % "; ".join("%s (%s)" % (name, why) for name, why in missing.items())
@@ -119,3 +145,97 @@ def summary(rec):
     if problems:
         out += "; not read: %s" % "; ".join("%s: %s" % (name, ", ".join(p)) for name, p in problems.items())
     return out
+
+
+KEYS_SUFFIX = ".keys.age"
+# an age recipient: an age public key, or an SSH public key (age encrypts to those too)
+_RECIPIENT = re.compile(r"^(age1[0-9a-z]{58}|ssh-(ed25519|rsa) [A-Za-z0-9+/=]+)( .*)?$")
+
+
+def bad_recipients(recipients):
+    """The recipients that are no public key, each shown by its first 15 characters only (a private key given by
+    mistake must not reach the output)."""
+    return [str(r)[:15] + "..." for r in recipients or [] if not _RECIPIENT.match(str(r))]
+
+
+def keys_refusals(config, keys, recipients, age_found):
+    """Why a backup refuses etcd_backup_config_keys, before anything is written: the keys go only into an age file."""
+    if not keys:
+        return []
+    out = []
+    if not config:
+        out.append("etcd_backup_config_keys saves the keys beside the recovery bundle, and etcd_backup_config is "
+                   "false. Fix: set etcd_backup_config=true, or leave etcd_backup_config_keys false.")
+    if not recipients:
+        out.append("etcd_backup_config_keys is true and etcd_backup_config_age_recipients is empty: the private keys "
+                   "are saved only encrypted, never in plain. Fix: give the age public keys (age1... lines, as "
+                   "`age-keygen -y KEYFILE` prints them) of whoever may rebuild the cluster.")
+    bad = bad_recipients(recipients)
+    if bad:
+        out.append("etcd_backup_config_age_recipients holds %s, which is not an age public key. Fix: give the age1... "
+                   "line `age-keygen -y KEYFILE` prints (or an ssh-ed25519/ssh-rsa public key), never the private key."
+                   % ", ".join(bad))
+    if not age_found:
+        out.append("The controller has no age, which etcd_backup_config_keys needs to encrypt the keys. Fix: install "
+                   "age on the controller (Debian and Ubuntu: apt-get install age).")
+    return [msg + " Nothing was changed on any member." for msg in out]
+
+
+def _public_der(pem, private):
+    """The DER of a PEM private key's or certificate's public key, or None when it cannot be read."""
+    from cryptography import x509  # the controller's (the members' job never gets here)
+    from cryptography.hazmat.primitives import serialization
+    try:
+        data = pem.encode() if isinstance(pem, str) else pem
+        key = (serialization.load_pem_private_key(data, None).public_key() if private
+               else x509.load_pem_x509_certificate(data).public_key())
+    except (ValueError, TypeError):
+        return None
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def ca_key_trusted(ca_key, nodes):
+    """Whether the controller's CA key (dict path, pem) is the key of a CA certificate the members trust (their env
+    files' ETCD_TRUSTED_CA_FILE, ETCD_PEER_TRUSTED_CA_FILE): a stale PKI dir's key rebuilds nothing."""
+    key = _public_der(ca_key["pem"], True)
+    certs = {c.get("pem") for n in (nodes or {}).values() for var, c in
+             (((n or {}).get("config") or {}).get("certificates") or {}).items() if var in CA_VARS and c.get("pem")}
+    return key is not None and any(_public_der(pem, False) == key for pem in certs)
+
+
+def keys_content(reads, nodes, ca_key=None):
+    """The keys to encrypt, and what the bundle says of them (no key in it).
+
+    reads: host -> the registered loop of ansible.builtin.slurp over that member's key files (results, each with
+    `item` the path and `content` base64, or failed). nodes: host -> etcd_node_info's result (config=true): the
+    member's name and its key files by env variable. ca_key: dict(path, pem) of the deploy CA's key on the
+    controller, or None.
+    Returns dict(content: JSON text, members: {name: [variables]}, ca_key: path or '', problems: {name: [...]})."""
+    members, saved, problems = {}, {}, {}
+    for host, node in (nodes or {}).items():
+        if "config" not in (node or {}):
+            continue
+        name = (node.get("env") or {}).get("ETCD_NAME") or host
+        keys = (node.get("config") or {}).get("keys") or {}
+        got = {}
+        for r in ((reads or {}).get(host) or {}).get("results") or []:
+            if r.get("skipped"):
+                continue
+            path = r.get("item") or r.get("source") or ""
+            if r.get("failed") or "content" not in r:
+                problems.setdefault(name, []).append("%s: %s" % (path, " ".join(str(r.get("msg") or "not read")
+                                                                              .split())))
+                continue
+            got[path] = base64.b64decode(r["content"]).decode("utf-8", "replace")
+        part = {var: dict(path=path, pem=got[path]) for var, path in sorted((keys or {}).items()) if path in got}
+        if part:
+            members[name] = part
+            saved[name] = sorted(part)
+        elif keys and name not in problems:
+            problems[name] = ["no key read"]
+    if ca_key and not ca_key_trusted(ca_key, nodes):
+        problems["CA"] = ["%s is not the key of the CA the members trust: not saved" % ca_key["path"]]
+        ca_key = None
+    content = dict(format=FORMAT, members=members, ca_key=dict(ca_key) if ca_key else None)
+    return dict(content=json.dumps(content, sort_keys=True), members=saved,
+                ca_key=(ca_key or {}).get("path", ""), problems=problems)

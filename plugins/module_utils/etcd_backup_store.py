@@ -134,8 +134,8 @@ def retention(names, keep, protect=()):
 
 
 SIDECARS = (".sha256", ".json")
-# the recovery bundle (etcd_backup_config.SUFFIX), removed with its snapshot
-PRUNED = SIDECARS + (".config.json",)
+# the recovery bundle and its keys' age file (etcd_backup_config.SUFFIX, KEYS_SUFFIX), removed with their snapshot
+PRUNED = SIDECARS + (".config.json", ".keys.age")
 
 
 def prune(directory, cluster, keep, protect=(), ours=None, dry_run=False):

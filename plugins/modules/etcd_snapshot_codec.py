@@ -28,9 +28,13 @@ options:
     required: true
     choices: [encode, decode]
   src:
-    description: The file to read.
+    description: The file to read. Either O(src) or O(content) is given.
     type: path
-    required: true
+  content:
+    description:
+      - For O(operation=encode), the text to encrypt instead of a file (the recovery bundle's keys), written to the
+        pipeline's input and never to a file in plain. It needs O(recipients). It is never logged.
+    type: str
   dest:
     description: The file to write (replaced when it exists).
     type: path
@@ -156,15 +160,17 @@ def pipeline(module, p):
 
 
 def shell_line(stages, src, dest):
-    return "set -o pipefail; < %s %s > %s" % (
-        shlex.quote(src), " | ".join(shlex.join(argv) for argv in stages), shlex.quote(dest))
+    """The pipeline from `src` (None: from its standard input) to `dest`."""
+    return "set -o pipefail; %s%s > %s" % (
+        "< %s " % shlex.quote(src) if src else "", " | ".join(shlex.join(argv) for argv in stages), shlex.quote(dest))
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             operation=dict(type="str", required=True, choices=["encode", "decode"]),
-            src=dict(type="path", required=True),
+            src=dict(type="path"),
+            content=dict(type="str", no_log=True),
             dest=dict(type="path", required=True),
             compression=dict(type="str", default="none", choices=["none", "zstd"]),
             zstd_level=dict(type="int", default=3),
@@ -173,23 +179,28 @@ def main():
             expected_sha256=dict(type="str"),
         ),
         supports_check_mode=True,
+        required_one_of=[("src", "content")],
+        mutually_exclusive=[("src", "content")],
     )
     p = module.params
     encrypted = bool(p["recipients"]) if p["operation"] == "encode" else bool(p["identity_file"])
     result = dict(changed=False, dest=p["dest"], compression=p["compression"],
                   encryption="age" if encrypted else "none", commands=[])
+    if p["content"] is not None and (p["operation"] != "encode" or not p["recipients"]):
+        module.fail_json(msg="content is only encrypted, never written in plain: it needs operation=encode and "
+                             "recipients. Fix: give the age public keys to encrypt it to.", **result)
     if p["compression"] == "none" and not encrypted:
         module.fail_json(msg="Nothing to %s: compression is none and there is no %s. Fix: set compression=zstd, or %s."
                          % (p["operation"], "recipient" if p["operation"] == "encode" else "identity_file",
                             "recipients" if p["operation"] == "encode" else "identity_file"), **result)
     if not 1 <= p["zstd_level"] <= 19:
         module.fail_json(msg="zstd_level %d is not between 1 and 19." % p["zstd_level"], **result)
-    if not os.path.isfile(p["src"]):
+    if p["src"] and not os.path.isfile(p["src"]):
         module.fail_json(msg="%s does not exist or is not a file." % p["src"], **result)
     if p["identity_file"] and not os.access(p["identity_file"], os.R_OK):
         module.fail_json(msg="The age identity file %s cannot be read. Fix: point identity_file at the private key "
                          "whose public key (age1...) the snapshot was encrypted to." % p["identity_file"], **result)
-    result["src_size"] = os.path.getsize(p["src"])
+    result["src_size"] = os.path.getsize(p["src"]) if p["src"] else len(p["content"].encode())
     stages = pipeline(module, p)
 
     if p["operation"] == "decode" and p["expected_sha256"]:
@@ -207,7 +218,8 @@ def main():
     result["commands"].append(line)
     old_umask = os.umask(0o077)  # the decoded snapshot holds every secret of the cluster: 0600 from its first byte
     try:
-        rc, out, err = module.run_command(line, use_unsafe_shell=True, executable="/bin/bash")
+        rc, out, err = module.run_command(line, use_unsafe_shell=True, executable="/bin/bash",
+                                          data=p["content"], binary_data=True)
     finally:
         os.umask(old_umask)
     if rc:
@@ -216,7 +228,8 @@ def main():
         lines = [line.strip() for line in err.splitlines() if line.strip() and "report unexpected" not in line]
         if any(line.startswith("age:") for line in lines):  # zstd's complaint about its cut input follows age's
             lines = [line for line in lines if line.startswith("age:")]
-        msg = "%s of %s failed (rc %d): %s." % (p["operation"], p["src"], rc, "; ".join(lines) or "no message")
+        msg = "%s of %s failed (rc %d): %s." % (p["operation"], p["src"] or "the content", rc,
+                                                "; ".join(lines) or "no message")
         if AGE_NO_IDENTITY in err:
             msg += (" The copy is not encrypted to the identity in %s. Fix: use the private key of one of the "
                     "recipients the backup was encrypted to (its .json sidecar names them)." % p["identity_file"])

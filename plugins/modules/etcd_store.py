@@ -145,6 +145,12 @@ written:
   returned: state is saved or drilled
   type: list
   elements: str
+bundle_files:
+  description: The recovery bundle's files in the store (the bundle, and the keys' age file when there is one),
+    each as the bucket's upload takes it - C(key) (the file name) and C(src) (its path).
+  returned: state is saved
+  type: list
+  elements: dict
 config:
   description: What the metadata records of the recovery bundle (file, sha256, size, members, missing, problems,
     CA certificates' paths, how many certificates), or empty without O(config).

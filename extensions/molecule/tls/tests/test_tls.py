@@ -4,7 +4,9 @@ and no TLS variable (they read the env files). Wrong TLS files are refused with 
 
 import base64
 import datetime
+import hashlib
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -268,6 +270,42 @@ def test_backup_reads_the_tls_files_from_the_env_file(store):
         assert part["keys"] == {"ETCD_KEY_FILE": env["ETCD_KEY_FILE"], "ETCD_PEER_KEY_FILE": env["ETCD_PEER_KEY_FILE"]}
         assert "PRIVATE KEY" in node.file(env["ETCD_KEY_FILE"]).content_string  # the key is there, and not saved
     assert "no private key (their paths only)" in lab.flat(proc.stdout)
+
+
+def test_the_keys_go_only_age_encrypted_to_the_given_recipient(pki, tmp_path):
+    """Issue #26: etcd_backup_config_keys puts each member's keys and deploy's CA key into NAME.db.keys.age,
+    encrypted to the recipient: its identity decrypts them; no key is in plain in the store, nor in the -vvv --diff
+    output. Asked without a recipient, the backup is refused before it writes anything."""
+    identity = tmp_path / "age.key"
+    subprocess.run(["age-keygen", "-o", str(identity)], check=True, capture_output=True)
+    recipient = subprocess.run(["age-keygen", "-y", str(identity)], check=True, capture_output=True,
+                               text=True).stdout.strip()
+    store = tmp_path / "etcd-backups"
+    args = ("-e", f"etcd_backup_dir={store}", "-e", "etcd_backup_config_keys=true", "-e", f"etcd_deploy_pki_dir={pki}")
+    proc = lab.playbook("backup", lab.INVENTORY, *args)
+    assert proc.returncode != 0 and not list(store.glob("*.db")), proc.stdout[-3000:]
+    assert ("etcd_backup_config_age_recipients is empty: the private keys are saved only encrypted, never in plain"
+            in lab.flat(proc.stdout))
+    proc = key_free(lab.playbook("backup", lab.INVENTORY, *args, "-vvv", "--diff",
+                                 "-e", json.dumps({"etcd_backup_config_age_recipients": [recipient]})), pki)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    [snap] = store.glob("*.db")
+    encrypted = Path(f"{snap}.keys.age")
+    keys = json.loads(subprocess.run(["age", "-d", "-i", str(identity), str(encrypted)], check=True,
+                                     capture_output=True).stdout)
+    bundle = json.loads(Path(f"{snap}.config.json").read_text())
+    for name in lab.NODES:
+        for var, path in bundle["members"][name]["keys"].items():
+            assert keys["members"][name][var] == {"path": path, "pem": lab.node(name).file(path).content_string}
+    [ca_key] = pki.glob("*/ca.key")
+    assert keys["ca_key"] == {"path": str(ca_key), "pem": ca_key.read_text()}
+    record = json.loads(Path(f"{snap}.json").read_text())["config"]
+    assert record["keys_saved"] and record["keys"]["recipients"] == [recipient]
+    assert record["keys"]["sha256"] == hashlib.sha256(encrypted.read_bytes()).hexdigest()
+    assert oct(encrypted.stat().st_mode & 0o777) == "0o600"
+    assert not [f for f in store.iterdir() if b"PRIVATE KEY" in f.read_bytes()]
+    assert (f"the private keys of node1, node2, node3 and the CA in {snap.name}.keys.age, age-encrypted to 1 key(s)"
+            in lab.flat(proc.stdout))
 
 
 def test_the_scheduled_job_snapshots_over_tls(store):

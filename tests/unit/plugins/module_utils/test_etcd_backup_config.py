@@ -1,8 +1,11 @@
 """etcd_backup_config: the recovery bundle of a backup from what etcd_node_info read, its record in the metadata
 and its line in the summary; written by the store beside the snapshot and pruned with it."""
 
+import base64
 import hashlib
 import json
+
+import pytest
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_backup_config as cfg
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_backup_store as store
@@ -42,7 +45,7 @@ def test_a_bundle_of_three_members_one_unreachable():
     text = cfg.text(b).encode()
     assert rec == dict(file="etcd-cluster-20261205T000000Z-r9.db.config.json", sha256=hashlib.sha256(text).hexdigest(),
                        size=len(text), members=["n2", "node1"], missing={"node3": b["missing"]["node3"]}, problems={},
-                       ca_certificates=["/etc/etcd/ca.pem"], certificates=4, keys_saved=False)
+                       ca_certificates=["/etc/etcd/ca.pem"], certificates=4, keys_saved=False, keys={})
     assert cfg.summary(rec) == (
         "etcd-cluster-20261205T000000Z-r9.db.config.json: env file and unit of n2, node1; 4 certificates (CA: "
         "/etc/etcd/ca.pem); no private key (their paths only); missing node3 (unreachable: Failed to connect to the "
@@ -89,3 +92,102 @@ def test_the_store_writes_it_records_it_and_prunes_it(tmp_path):
     plain.write_bytes(b"x")
     assert store.write_sidecars(str(plain), "a" * 64, {}) == [f"{plain}.sha256", f"{plain}.json"]
     assert "config" not in json.loads((tmp_path / (plain.name + ".json")).read_text())
+
+
+RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+
+
+@pytest.mark.parametrize("config, recipients, age, messages", [
+    (True, [RECIPIENT], True, []),
+    (True, [], True, ["etcd_backup_config_age_recipients is empty: the private keys are saved only encrypted, never "
+                      "in plain. Fix: give the age public keys"]),
+    (False, [RECIPIENT], True, ["etcd_backup_config is false. Fix: set etcd_backup_config=true"]),
+    (True, ["AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQ", RECIPIENT], True,
+     ["etcd_backup_config_age_recipients holds AGE-SECRET-KEY-...,"]),
+    (True, [RECIPIENT], False, ["The controller has no age, which etcd_backup_config_keys needs"]),
+])
+def test_keys_refusals(config, recipients, age, messages):
+    got = cfg.keys_refusals(config, True, recipients, age)
+    assert len(got) == len(messages)
+    for line, message in zip(got, messages, strict=True):
+        assert message in line and line.endswith("Nothing was changed on any member.")
+    assert "QQQQQQQQQQQQQQQQ" not in " ".join(got)  # a private key given by mistake is cut short
+    assert cfg.keys_refusals(False, False, [], False) == []
+
+
+def test_bad_recipients():
+    assert cfg.bad_recipients([RECIPIENT, "ssh-ed25519 AAAAC3Nza me@host", "ssh-rsa AAAAB3", "age1short", ""]) == [
+        "age1short...", "..."]
+
+
+def slurped(*pairs):
+    return dict(results=[dict(item=path, content=base64.b64encode(text.encode()).decode()) if text is not None
+                         else dict(item=path, failed=True, msg="file not found") for path, text in pairs])
+
+
+def ca_pair():
+    """A CA's key and self-signed certificate, as PEM texts."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "etcd-ca")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode(),
+            cert.public_bytes(serialization.Encoding.PEM).decode())
+
+
+def test_the_ca_key_only_when_it_is_the_key_of_the_ca_the_members_trust():
+    key, cert = ca_pair()
+    other_key, _other_cert = ca_pair()
+    trusted = node("node1", tls=True)
+    trusted["config"]["certificates"]["ETCD_TRUSTED_CA_FILE"]["pem"] = cert
+    nodes = {"node1": trusted}
+    assert cfg.ca_key_trusted(dict(path="/pki/ca.key", pem=key), nodes)
+    got = cfg.keys_content({}, nodes, dict(path="/pki/ca.key", pem=key))
+    assert json.loads(got["content"])["ca_key"] == {"path": "/pki/ca.key", "pem": key}
+    assert got["ca_key"] == "/pki/ca.key"
+    stale = cfg.keys_content({}, nodes, dict(path="/pki/ca.key", pem=other_key))
+    assert json.loads(stale["content"])["ca_key"] is None and stale["ca_key"] == ""
+    assert stale["problems"]["CA"] == ["/pki/ca.key is not the key of the CA the members trust: not saved"]
+    assert not cfg.ca_key_trusted(dict(path="/x", pem="not a key"), nodes)
+    assert not cfg.ca_key_trusted(dict(path="/x", pem=key), {"node1": node("node1")})  # no CA certificate
+
+
+def test_keys_content_and_its_record(monkeypatch):
+    monkeypatch.setattr(cfg, "ca_key_trusted", lambda ca_key, nodes: True)
+    reads = {"node1": slurped(("/k/node1.key", "-----BEGIN PRIVATE KEY-----\nA\n")),
+             "node2": slurped(("/k/node2.key", None)),
+             "node3": dict(results=[dict(item="/k/node3.key", skipped=True)])}
+    names = {"node1": node("node1", keys={"ETCD_KEY_FILE": "/k/node1.key", "ETCD_PEER_KEY_FILE": "/k/node1.key"}),
+             "node2": node("node2", keys={"ETCD_KEY_FILE": "/k/node2.key"}),
+             "node3": node("node3", keys={"ETCD_KEY_FILE": "/k/node3.key"}),
+             "node4": dict(unreachable=True)}
+    got = cfg.keys_content(reads, names, dict(path="/pki/ca.key", pem="-----BEGIN EC PRIVATE KEY-----\nC\n"))
+    content = json.loads(got["content"])
+    assert content["members"] == {"node1": {
+        "ETCD_KEY_FILE": {"path": "/k/node1.key", "pem": "-----BEGIN PRIVATE KEY-----\nA\n"},
+        "ETCD_PEER_KEY_FILE": {"path": "/k/node1.key", "pem": "-----BEGIN PRIVATE KEY-----\nA\n"}}}
+    assert content["ca_key"]["path"] == "/pki/ca.key"
+    assert got["members"] == {"node1": ["ETCD_KEY_FILE", "ETCD_PEER_KEY_FILE"]} and got["ca_key"] == "/pki/ca.key"
+    assert got["problems"] == {"node2": ["/k/node2.key: file not found"], "node3": ["no key read"]}
+    keys = dict(file="c.db.keys.age", sha256="f" * 64, size=99, recipients=[RECIPIENT], members=got["members"],
+                ca_key=got["ca_key"], problems=got["problems"])
+    b = cfg.bundle({"node1": node("node1", tls=True)}, "c", "c.db", keys=keys)
+    assert b["keys_saved"] is True and b["keys"]["file"] == "c.db.keys.age"
+    assert "PRIVATE" not in cfg.text(b)
+    rec = cfg.record(b, "c.db")
+    assert rec["keys_saved"] is True and rec["keys"]["sha256"] == "f" * 64
+    assert cfg.summary(rec) == (
+        "c.db.config.json: env file and unit of node1; 2 certificates (CA: /etc/etcd/ca.pem); the private keys of "
+        "node1 and the CA in c.db.keys.age, age-encrypted to 1 key(s); keys not read on node2: /k/node2.key: file "
+        "not found; keys not read on node3: no key read")
+    assert cfg.bundle_files(rec) == ["c.db.config.json", "c.db.keys.age"] and cfg.bundle_files({}) == []
+    assert cfg.keys_content({}, {})["content"] == json.dumps(dict(ca_key=None, format=1, members={}), sort_keys=True)

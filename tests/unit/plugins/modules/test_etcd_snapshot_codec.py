@@ -110,3 +110,41 @@ def test_an_unreadable_identity_file_is_refused(tools, run_module, tmp_path):
                                               "dest": str(tmp_path / "p.db"), "identity_file": str(tmp_path / "none")})
     assert result["failed"] and "cannot be read" in result["msg"] and tools[0] == []
     assert not os.path.exists(tmp_path / "p.db")
+
+
+def test_content_goes_to_age_on_its_input_and_never_to_a_file(monkeypatch, run_module, tmp_path):
+    """The recovery bundle's keys (issue #26): encrypted from the pipeline's input, never written in plain, never
+    logged (no_log)."""
+    seen = []
+
+    def run_command(self, args, use_unsafe_shell=False, executable=None, data=None, binary_data=False, **kwargs):
+        seen.append((args, data, binary_data))
+        target = shlex.split(args.rsplit(">", 1)[1])[0]
+        with open(target, "wb") as handle:
+            handle.write(b"age-encrypted")
+        return 0, "", ""
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
+                        lambda self, name, required=False, opt_dirs=None: f"/usr/bin/{name}")
+    dest = tmp_path / "s.db.keys.age"
+    secret = '{"node1": "-----BEGIN PRIVATE KEY-----"}'
+    result = run_module(etcd_snapshot_codec, {"operation": "encode", "content": secret, "dest": str(dest),
+                                              "recipients": [RECIPIENT]})
+    [(line, data, binary)] = seen
+    assert line == f"set -o pipefail; /usr/bin/age --encrypt --recipient {RECIPIENT} > {tmp_path}/.tmp-s.db.keys.age"
+    assert data == secret and binary
+    assert result["changed"] and result["src_size"] == len(secret) and dest.read_bytes() == b"age-encrypted"
+    assert "PRIVATE" not in str(result) and [p.name for p in tmp_path.iterdir()] == ["s.db.keys.age"]
+
+
+@pytest.mark.parametrize("args, why", [
+    ({"operation": "encode", "recipients": []}, "content is only encrypted, never written in plain"),
+    ({"operation": "encode", "recipients": [], "compression": "zstd"}, "never written in plain"),
+    ({"operation": "decode", "identity_file": "/x"}, "it needs operation=encode and recipients"),
+])
+def test_content_without_recipients_is_refused(tools, run_module, tmp_path, args, why):
+    result = run_module(etcd_snapshot_codec,
+                        dict(args, content="-----BEGIN PRIVATE KEY-----", dest=str(tmp_path / "o")))
+    assert result["failed"] and why in result["msg"] and tools[0] == [] and list(tmp_path.iterdir()) == []
+    assert "PRIVATE" not in str(result)
