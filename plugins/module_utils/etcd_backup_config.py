@@ -223,8 +223,8 @@ def keys_content(reads, nodes, ca_key=None):
                 continue
             path = r.get("item") or r.get("source") or ""
             if r.get("failed") or "content" not in r:
-                problems.setdefault(name, []).append("%s: %s" % (path, " ".join(str(r.get("msg") or "not read")
-                                                                              .split())))
+                why = " ".join(str(r.get("msg") or "not read").split())
+                problems.setdefault(name, []).append("%s: %s" % (path, why))
                 continue
             got[path] = base64.b64decode(r["content"]).decode("utf-8", "replace")
         part = {var: dict(path=path, pem=got[path]) for var, path in sorted((keys or {}).items()) if path in got}

@@ -91,8 +91,8 @@ options:
     default: []
   config:
     description:
-      - Return what a rebuild of this member needs beside its env file (RV(config), the backup's recovery bundle):
-        the unit's file and drop-ins, the text of the certificates the env file names, and the paths (only) of its
+      - Return what a rebuild of this member needs beside its env file, for the backup's recovery bundle (RV(config))
+        - the unit's file and drop-ins, the text of the certificates the env file names, and the paths (only) of its
         keys.
     type: bool
     default: false
