@@ -24,6 +24,7 @@ KINDS = {
     "edge": "The data-loss edges of issue #21, each reproduced on the lab before its fix",
     "edge-24": "The edges of a real estate (issue #24), each tried on the lab before its fix",
     "drill": "Restore drills (issue #25): snapshots proved, damage found, drilled snapshots chosen",
+    "kubernetes": "Under Kubernetes (issue #26): the kube-apiservers stopped around a recovery, and the site's hooks",
 }
 # The six edges of issue #21 by number; a test records what the operation does at its edge now (lab.record_edge).
 EDGES = {
@@ -80,7 +81,13 @@ INTRO = {
         "disaster_recovery.yml's etcd_snapshot_time: each row is a drill of a real snapshot restored into a scratch "
         "etcd on a member, and what it found; every member's fingerprint and the cluster's KV hash were the same "
         "before and after each drill."),
+    "kubernetes": (
+        "disaster_recovery.yml with etcd_recovery_kube_apiserver and hooks on the lab (scenario disaster_recovery): "
+        "a stand-in kube-apiserver on each member logs the cluster its etcd shows; each row is a recovery, and how "
+        "long the apiservers were down."),
 }
+# the two middle columns of a row-per-case table: what a case is, and what its outcome says
+CASE_COLUMNS = {"drill": ("snapshot", "what the drill found"), "kubernetes": ("case", "what happened")}
 
 
 def load(rows_dir: Path) -> list[dict]:
@@ -150,8 +157,8 @@ def render(rows: list[dict], note: str = "") -> str:
         if kind == "bad-input":
             out += bad_inputs(mine, suites)
             continue
-        if kind == "drill":
-            out += drills(mine, suites)
+        if kind in CASE_COLUMNS:
+            out += drills(mine, suites, *CASE_COLUMNS[kind])
             continue
         if kind in ("edge", "edge-24"):
             out += edges(mine, suites, EDGES if kind == "edge" else EDGES_24)
@@ -184,13 +191,15 @@ def bad_inputs(rows: list[dict], suites: list[str]) -> list[str]:
     return lines
 
 
-def drills(rows: list[dict], suites: list[str]) -> list[str]:
+def drills(rows: list[dict], suites: list[str], case_title: str = "snapshot",
+           outcome_title: str = "what the drill found") -> list[str]:
+    """One row per case (the drills, the recoveries under Kubernetes), a column per suite."""
     table = {}
     for row in rows:
         entry = table.setdefault((row["playbook"], row["case"]), {"outcome": row["outcome"], "detail": row["detail"]})
         entry[row["suite"]] = "passed" if passed(row) else row["outcome"]
-    lines = ["| playbook | snapshot | " + " | ".join(SUITES.get(s, s).split(" (")[0] for s in suites)
-             + " | what the drill found | message, or what the test saw |",
+    lines = [f"| playbook | {case_title} | " + " | ".join(SUITES.get(s, s).split(" (")[0] for s in suites)
+             + f" | {outcome_title} | message, or what the test saw |",
              "|---|---|" + "---|" * len(suites) + "---|---|"]
     for (playbook, case), entry in table.items():
         lines.append(f"| {playbook} | {cell(case)} | " + " | ".join(entry.get(s, "not run") for s in suites)
