@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_new_hosts import fresh_hosts
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_recovery import play_members, restored_cluster
 
 DOCUMENTATION = r"""
@@ -17,9 +18,9 @@ description:
     with a client URL to ask it).
   - The refusals, each with its fix, in the order a run meets them. A play that leaves out members of group etcd;
     members unreachable over SSH, then members that could not be read (while one of these refuses, nothing else is
-    looked at). A member without an env file, two members with one name or peer URL, a member named gone that the
-    play holds. An https peer URL whose certificate cannot be read, has expired or does not name it (the
-    controller parses the certificates with C(cryptography)).
+    looked at). A member without an env file (unless C(new_hosts)), two members with one name or peer URL, a
+    member named gone that the play holds. An https peer URL whose certificate cannot be read, has expired or does
+    not name it (the controller parses the certificates with C(cryptography)).
 options:
   _input:
     description:
@@ -32,7 +33,8 @@ options:
   settings:
     description:
       - C(group) (group etcd's hosts), C(play) (the play's hosts), C(gone) (C(etcd_recovery_gone_members), a list or
-        names separated by commas), C(env_file) (for the messages).
+        names separated by commas), C(env_file) (for the messages), C(new_hosts) (C(etcd_recovery_new_hosts): a
+        member without an env file is a new machine, not refused).
     type: dict
     required: true
 """
@@ -51,7 +53,8 @@ _value:
     - C(members) (each C(host), C(name), C(peer_urls), C(endpoint), C(token), C(data_dir), C(wal_dir), C(env_exists),
       C(env_initial_cluster), C(tls_peer), C(node)), C(by_host) (the same by host), C(initial_cluster), C(names),
       C(peer_urls) (each member's list), C(outside) (each C(name), C(peer_urls), C(client_url)), C(gone),
-      C(refusals).
+      C(refusals), C(new_hosts) (with C(new_hosts) in O(settings): the hosts read with no env file, set up from
+      the snapshot's recovery bundle).
   type: dict
 """
 
@@ -63,9 +66,11 @@ def recovery_cluster(seen, settings):
     members = read["members"]
     if not members:
         return dict(members=[], by_host={}, initial_cluster="", names=[], peer_urls=[], outside=[], gone=[],
-                    refusals=read["refusals"])
-    cluster = restored_cluster(members, settings.get("gone") or [], env_file)
+                    new_hosts=[], refusals=read["refusals"])
+    new_hosts = bool(settings.get("new_hosts"))
+    cluster = restored_cluster(members, settings.get("gone") or [], env_file, new_hosts)
     cluster.update(members=members, by_host={m["host"]: m for m in members},
+                   new_hosts=fresh_hosts(seen) if new_hosts else [],
                    peer_urls=[m["peer_urls"] for m in members], refusals=cluster["refusals"] + read["refusals"])
     return cluster
 

@@ -37,6 +37,12 @@ options:
     type: list
     elements: list
     required: true
+  cluster_id:
+    description:
+      - A cluster ID (hex, as the metadata records it, C(etcd_recovery_snapshot_cluster)). Given, the snapshots of
+        that cluster are kept instead, whatever their members (a recovery onto new machines names its cluster so).
+    type: str
+    default: ""
 """
 
 EXAMPLES = r"""
@@ -55,11 +61,13 @@ _value:
 """
 
 
-def snapshots_of_cluster(paths, metas, names, peer_urls):
+def snapshots_of_cluster(paths, metas, names, peer_urls, cluster_id=""):
     paths, metas, names, peer_urls = list(paths or []), list(metas or []), list(names or []), list(peer_urls or [])
     if len(paths) != len(metas) or len(names) != len(peer_urls):
         raise AnsibleFilterError("snapshots_of_cluster: %d paths but %d metadata, %d names but %d lists of peer URLs"
                                  % (len(paths), len(metas), len(names), len(peer_urls)))
+    if cluster_id:
+        return [path for path, meta in zip(paths, metas, strict=True) if (meta or {}).get("cluster_id") == cluster_id]
     members = list(zip(names, peer_urls, strict=True))
     return [path for path, meta in zip(paths, metas, strict=True)
             if snapshot_cluster(dict(meta or {}), members)["match"] == "same"]

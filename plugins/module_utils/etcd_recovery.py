@@ -403,7 +403,7 @@ def _names(value):
     return [str(name) for name in value or ()]
 
 
-def restored_cluster(members, gone, env_file="the env file"):
+def restored_cluster(members, gone, env_file="the env file", new_hosts=False):
     """The cluster a recovery restores, from the play's members as their env files name them.
 
     members: in inventory order, dict(host, name, peer_urls, endpoint, env_exists, env_initial_cluster) (the last
@@ -411,18 +411,24 @@ def restored_cluster(members, gone, env_file="the env file"):
     Returns dict(initial_cluster, names, outside, gone, refusals): the restored cluster's ETCD_INITIAL_CLUSTER (every
     play member's peer URLs, in inventory order, identical on every node); the members the env files name that the
     play leaves out, each with a client URL to ask it (its host, the first play member's scheme and port); and the
-    refusals: a member without an env file, two members with one name or peer URL, a gone member the play holds.
+    refusals: a member without an env file (unless new_hosts, etcd_recovery_new_hosts: it is set up from the
+    snapshot's recovery bundle, etcd_new_hosts.py), two members with one name or peer URL, a gone member the play
+    holds.
     """
     names = [m["name"] for m in members]
     urls = [url for m in members for url in m["peer_urls"]]
     gone = _names(gone)
     refusals = []
     no_env = [m["host"] for m in members if not m.get("env_exists")]
-    if no_env:
+    if no_env and not new_hosts:
         refusals.append(
-            "%s has no %s: etcd is not set up there (a rebuilt machine?). Fix: set it up with deploy.yml (etcd "
-            "installed, env file and unit written), then run this again. Nothing was changed." % (
-                ", ".join(no_env), env_file))
+            "%s %s no %s: etcd is not set up there (a new machine?). Nothing was changed. Fix: run this again with -e "
+            "etcd_recovery_new_hosts=true: it sets %s up from the snapshot's recovery bundle (etcd installed, the env "
+            "file and unit written with %s address) and restores %s with the others. (deploy.yml would start an "
+            "empty cluster there.)" % (
+                ", ".join(no_env), "has" if len(no_env) == 1 else "have", env_file,
+                "it" if len(no_env) == 1 else "them", "its" if len(no_env) == 1 else "each one's",
+                "it" if len(no_env) == 1 else "them"))
     elif len(set(names)) < len(names) or len(set(urls)) < len(urls):
         refusals.append(
             "Two members would share a name or a peer URL: %s. Fix: correct ETCD_NAME / "

@@ -301,7 +301,7 @@ def test_members_outside_the_play_are_found_with_a_client_url_to_ask():
 
 
 @pytest.mark.parametrize("members, gone, expected", [
-    (named(1, 2, env_exists=False), [], "node1, node2 has no /data/etcd.env: etcd is not set up there"),
+    (named(1, 2, env_exists=False), [], "node1, node2 have no /data/etcd.env: etcd is not set up there"),
     ([dict(m, name="node1") for m in named(1, 2)], [], "Two members would share a name or a peer URL: "
                                                        "node1=node1 http://10.0.0.1:2380; node2=node1"),
     ([dict(m, peer_urls=["http://10.0.0.9:2380"]) for m in named(1, 2)], [], "Two members would share a name"),

@@ -1,0 +1,87 @@
+# Copyright: etcd_ops.etcd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""disaster_recovery onto new machines: what the recovery bundle writes on each new host, and the play's members
+as they will be."""
+
+from __future__ import annotations
+
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_new_hosts import (
+    overlay,
+    plan,
+    read_bundle,
+    report,
+    summary,
+)
+
+DOCUMENTATION = r"""
+name: recovery_new_hosts
+short_description: What the recovery bundle writes on each new host of a recovery, and the members as they will be
+version_added: 0.5.0
+description:
+  - With C(etcd_recovery_new_hosts), the members of the play that have no env file are new machines. Each takes
+    the part of the bundle's member of its name (C(etcd_name), else its inventory name), else of a member of the
+    bundle the play no longer holds, else of the first member. That member's env file is written with C(ETCD_NAME)
+    and the URLs at its old address rewritten to the new host's (C(etcd_address), else C(ansible_host)), with its
+    unit file and drop-ins and, on a TLS cluster, the CA certificates.
+  - The bundle is checked against the sha256 the snapshot's metadata recorded for it.
+  - With O(reads) (a second read of each new host at the planned data dir), also the play's members as the
+    preflight goes on with them, and the refusals of TLS files (a member's own certificate and key) not there.
+options:
+  _input:
+    description: The play's members as read, each a dict of C(host), C(node), C(name), C(peer_url).
+    type: list
+    elements: dict
+    required: true
+  text:
+    description: The bundle file's text, or none when it could not be read.
+    type: str
+    required: true
+  record:
+    description: The bundle's record in the snapshot's metadata (its C(config) field).
+    type: dict
+    required: true
+  settings:
+    description:
+      - C(hosts) (each new host's C(name) and C(address)), C(env_file), C(data_dir) (C(etcd_data_dir)), C(snapshot)
+        (its path, for the messages).
+    type: dict
+    required: true
+  reads:
+    description: The second read of each new host (M(etcd_ops.etcd.etcd_node_info)'s result), by host.
+    type: dict
+"""
+
+EXAMPLES = r"""
+- name: Work out the new hosts
+  ansible.builtin.set_fact:
+    new: "{{ seen | etcd_ops.etcd.recovery_new_hosts(bundle_text, meta.config, settings) }}"
+"""
+
+RETURN = r"""
+_value:
+  description:
+    - C(hosts) (by host, what is written there), C(lines) (one sentence per host), C(report) (each host for the
+      run's report), C(refusals); with O(reads),
+      C(seen) (the members with each new host as it will be).
+  type: dict
+"""
+
+
+def recovery_new_hosts(seen, text, record, settings, reads=None):
+    settings = dict(settings or {})
+    seen = list(seen or [])
+    bundle, refusal = read_bundle(text, dict(record or {}), settings.get("snapshot") or "the snapshot")
+    if refusal:
+        return dict(hosts={}, lines=[], report=[], refusals=[refusal], seen=seen)
+    planned = plan(seen, bundle, settings)
+    out = dict(hosts=planned["hosts"], lines=summary(planned), report=report(planned),
+               refusals=list(planned["refusals"]), seen=seen)
+    if reads is not None and not out["refusals"]:
+        laid = overlay(seen, planned, dict(reads))
+        out.update(seen=laid["seen"], refusals=laid["refusals"])
+    return out
+
+
+class FilterModule:
+    def filters(self):
+        return {"recovery_new_hosts": recovery_new_hosts}
