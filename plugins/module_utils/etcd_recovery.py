@@ -153,16 +153,20 @@ def _snapshot_refusals(members, snapshot, settings):
                 "bucket" if s3 else "store", older[0], older[0])
         return [text]
     meta = snapshot.get("meta") or {}
+    new_hosts = [m["host"] for m in members if (m.get("node") or {}).get("new_host")]
     of = snapshot_cluster(meta, [(m["name"], m["peer_urls"]) for m in members])
     if of["match"] == "other" and settings.get("snapshot_cluster", "") != meta.get("cluster_id", "-"):
         return ["%s is a snapshot of another cluster (ID %s, token %s): %s. Restoring it would make these members "
                 "serve that cluster's keys. Nothing was changed.\nFix: name a snapshot of this cluster with -e "
                 "etcd_snapshot=PATH (a store or bucket can hold the snapshots of several clusters with one token); "
                 "or, to put that cluster's data on these members on purpose, name its cluster: -e "
-                "etcd_recovery_snapshot_cluster=%s." % (
+                "etcd_recovery_snapshot_cluster=%s.%s" % (
                     settings.get("snapshot_path") or snapshot.get("path", "the snapshot"),
                     meta.get("cluster_id") or "unknown", meta.get("cluster_token") or "unknown", of["reason"],
-                    meta.get("cluster_id", ""))]
+                    meta.get("cluster_id", ""),
+                    (" New machines at new addresses share no peer URL with the snapshot's members: if %s %s the "
+                     "cluster's new machines, that is the fix." % (
+                         ", ".join(new_hosts), "is one of" if len(new_hosts) == 1 else "are")) if new_hosts else "")]
     return []
 
 

@@ -286,3 +286,34 @@ def record_refusal(playbook: str, proc: subprocess.CompletedProcess, case: str =
     record("bad-input", playbook, case or current_case(),
            f"refused (rc {proc.returncode}); {nodes} of {nodes} nodes unchanged",
            failure_message(proc.stdout), getattr(proc, "seconds", 0.0))
+
+
+SUITE = os.environ.get("ETCD_LAB_SUITE") or "bookworm"
+
+
+def new_machine(name: str, host: int) -> str:
+    """A new, empty machine on the lab network at address(host): a container of the lab image (no etcd installed,
+    nothing set up) named PREFIX-NAME, started as the scenarios' nodes are, and reachable over SSH when this
+    returns. Remove it with remove_machine (tests/lab/setup.sh also removes stale lab containers)."""
+    key = os.path.expanduser("~/.cache/etcd-ops-lab/id_ed25519.pub")
+    subprocess.run(["docker", "rm", "-f", container(name)], capture_output=True, check=False)
+    subprocess.run(
+        ["docker", "run", "-d", "--name", container(name), "--hostname", name, "--cap-add", "SYS_ADMIN",
+         "--cap-add", "SYS_PTRACE", "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+         "--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+         "-v", f"{key}:/home/ops/.ssh/authorized_keys:ro",
+         "--tmpfs", "/run", "--tmpfs", "/run/lock", "-e", "container=docker", "--network", PREFIX,
+         "--ip", address(host), f"etcd-ops-lab:{SUITE}", "/lib/systemd/systemd"],
+        capture_output=True, text=True, check=True)
+    for _ in range(120):
+        ready = subprocess.run(["docker", "exec", container(name), "systemctl", "is-active", "ssh"],
+                               capture_output=True, text=True, check=False)
+        if ready.stdout.strip() == "active":
+            return address(host)
+        time.sleep(0.5)
+    raise AssertionError(f"{container(name)}: sshd did not start")
+
+
+def remove_machine(name: str) -> None:
+    """Remove a machine new_machine made (its container), if it is there."""
+    subprocess.run(["docker", "rm", "-f", container(name)], capture_output=True, check=False)
