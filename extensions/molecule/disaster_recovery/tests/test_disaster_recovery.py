@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -567,3 +568,123 @@ def test_a_db_copied_from_a_data_dir_needs_the_explicit_skip_of_the_hash_check(s
     proc = recover(store, "-e", f"etcd_snapshot={raw}", "-e", "etcd_restore_skip_hash_check=true")
     out = assert_recovered(proc)
     assert "keys: not counted" not in out and "(the snapshot: unknown (no metadata))" in out
+
+
+# -- onto new machines (issue #26): last, since it replaces the scenario's machines --------------------------------
+BUCKET, S3_PREFIX = "etcd-backups", "lab/etcd/"
+
+
+@pytest.fixture(scope="module")
+def bucket(tmp_path_factory):
+    """A real S3 server on the controller's loopback (SeaweedFS) and backup.yml's upload to it, of the cluster as
+    the tests above left it; the machines new_machine makes for the tests below are removed after them."""
+    import s3lab
+
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    os.environ.update(AWS_ACCESS_KEY_ID=s3lab.ACCESS_KEY, AWS_SECRET_ACCESS_KEY=s3lab.SECRET_KEY)
+    s3_vars = ("-e", "etcd_recovery_source=s3", "-e", f"etcd_s3_bucket={BUCKET}", "-e", f"etcd_s3_prefix={S3_PREFIX}",
+               "-e", f"etcd_s3_endpoint={s3lab.ENDPOINT}", "-e", f"etcd_s3_region={s3lab.REGION}")
+    try:
+        with s3lab.server(tmp_path_factory.mktemp("seaweedfs")) as client:
+            lab.wait_healthy()
+            proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={tmp_path_factory.mktemp('b')}",
+                                *s3_vars[2:])
+            assert proc.returncode == 0, proc.stdout[-3000:]
+            metas = [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]
+                     if o["Key"].endswith(".db.json")]
+            meta = json.loads(client.get_object(Bucket=BUCKET, Key=sorted(metas)[-1])["Body"].read())
+            assert meta["config"]["members"] == ["node1", "node2", "node3"]
+            yield dict(s3=client, s3_vars=s3_vars, cluster_id=meta["cluster_id"])
+    finally:
+        for name in ("new2", "new3", "fresh1", "fresh2", "fresh3"):
+            lab.remove_machine(name)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def moved_to(tmp_path, name, **where):
+    """An inventory whose hosts are at the given lab addresses (node2=32: node2 at address(32))."""
+    def change(data):
+        for host, number in where.items():
+            lab.hostvars(data, host)["ansible_host"] = lab.address(number)
+    path = lab.inventory(tmp_path, change)
+    return path.rename(path.with_name(f"{name}.yml"))
+
+
+def new_machines(**where):
+    """The scenario's machines of those hosts gone (their containers stopped), new empty ones at new addresses."""
+    for host, (machine, number) in where.items():
+        subprocess.run(["docker", "stop", lab.container(host)], capture_output=True, check=True)
+        lab.new_machine(machine, number)
+
+
+def bare(name, inv):
+    """A machine with nothing set up: no etcd package, no env file, no unit."""
+    fp = lab.fingerprint(name, inv)
+    return "etcd-server install ok installed" not in fp["packages"] and "/data/etcd.env" not in fp["data"]
+
+
+def assert_on_new_machines(proc, inv, addresses):
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    hosts = [lab.node(n, inv) for n in lab.NODES]
+    lab.wait_healthy(hosts)
+    listed = json.loads(hosts[0].check_output("etcdctl member list -w json"))["members"]
+    assert sorted((m["name"], m["peerURLs"][0]) for m in listed) == [
+        (n, f"http://{lab.address(a)}:2380") for n, a in zip(lab.NODES, addresses, strict=True)]
+    for host in hosts:
+        kvs = json.loads(host.check_output("etcdctl get /dr-test/ --prefix -w json --consistency=s")).get("kvs", [])
+        assert len(kvs) == KEYS
+        assert host.service("etcd").is_enabled
+    return lab.flat(proc.stdout)
+
+
+def test_new_machines_beside_a_kept_one_then_all_three_are_recovered_from_the_bucket(bucket, tmp_path):
+    """Mixed: node1 keeps its machine (its etcd stopped, its data there), node2 and node3 are new empty machines at
+    new addresses: refused without etcd_recovery_new_hosts, with the fix named and nothing changed; with it, set up
+    from the bucket's recovery bundle alone (an empty store) and recovered. Then all three are new machines at new
+    addresses: the snapshot's cluster must be named (no peer URL is the snapshot's), and is recovered so."""
+    lose("node1", "node2", "node3", wipe=False)
+    new_machines(node2=("new2", 32), node3=("new3", 33))
+    inv = moved_to(tmp_path, "mixed", node2=32, node3=33)
+    kept = lab.fingerprint("node1", inv)
+    store = tmp_path / "empty-store"
+    proc = recover(store, *bucket["s3_vars"], inv=inv)
+    assert proc.returncode != 0
+    assert ("node2, node3 have no /data/etcd.env: etcd is not set up there (a new machine?). Nothing was changed. "
+            "Fix: run this again with -e etcd_recovery_new_hosts=true") in lab.flat(proc.stdout), proc.stdout[-3000:]
+    assert bare("node2", inv) and bare("node3", inv) and lab.fingerprint("node1", inv) == kept
+    lab.record_refusal("disaster_recovery.yml", proc)
+
+    proc = recover(store, *bucket["s3_vars"], "-e", "etcd_recovery_new_hosts=true", inv=inv)
+    out = assert_on_new_machines(proc, inv, (11, 32, 33))
+    for name, number in (("node2", 32), ("node3", 33)):
+        assert (f"new host {name}: etcd installed, env file and unit written from the recovery bundle (member {name}, "
+                f"its own), member {name} at {lab.address(number)}") in out
+        env = lab.node(name, inv).check_output("cat /data/etcd.env")
+        assert f"ETCD_ADVERTISE_CLIENT_URLS=http://{lab.address(number)}:2379" in env
+        assert f"ETCD_NAME={name}" in env
+    assert "new hosts " in out and len(sorted(store.glob("*.db.config.json"))) == 1  # the bundle kept in the store
+
+    # all three machines gone: new ones at other addresses, the same snapshot from the bucket
+    for name in ("new2", "new3"):
+        lab.remove_machine(name)
+    new_machines(node1=("fresh1", 41), node2=("fresh2", 42), node3=("fresh3", 43))
+    inv = moved_to(tmp_path, "all-new", node1=41, node2=42, node3=43)
+    store = tmp_path / "another-empty-store"
+    proc = recover(store, *bucket["s3_vars"], "-e", "etcd_recovery_new_hosts=true", inv=inv)
+    assert proc.returncode != 0
+    out = lab.flat(proc.stdout)
+    assert f"is a snapshot of another cluster (ID {bucket['cluster_id']}" in out, out[-3000:]
+    assert (f"-e etcd_recovery_snapshot_cluster={bucket['cluster_id']}. New machines at new addresses share no peer "
+            "URL with the snapshot's members: if node1, node2, node3 are the cluster's new machines, that is the "
+            "fix.") in out
+    assert all(bare(n, inv) for n in lab.NODES)
+    lab.record_refusal("disaster_recovery.yml", proc)
+
+    proc = recover(store, *bucket["s3_vars"], "-e", "etcd_recovery_new_hosts=true",
+                   "-e", f"etcd_recovery_snapshot_cluster={bucket['cluster_id']}", inv=inv)
+    out = assert_on_new_machines(proc, inv, (41, 42, 43))
+    assert out.count("new host node") == 3
