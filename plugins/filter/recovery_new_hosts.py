@@ -6,6 +6,7 @@ as they will be."""
 from __future__ import annotations
 
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_new_hosts import (
+    ca_key,
     overlay,
     plan,
     read_bundle,
@@ -43,11 +44,17 @@ options:
   settings:
     description:
       - C(hosts) (each new host's C(name) and C(address)), C(env_file), C(data_dir) (C(etcd_data_dir)), C(snapshot)
-        (its path, for the messages).
+        (its path, for the messages), C(pki_dir) (C(etcd_deploy_pki_dir)), C(sans) (C(etcd_deploy_tls_sans)).
     type: dict
     required: true
   reads:
     description: The second read of each new host (M(etcd_ops.etcd.etcd_node_info)'s result), by host.
+    type: dict
+  ca_key_info:
+    description:
+      - On a TLS cluster, what C(community.crypto.openssl_privatekey_info) read of deploy.yml's CA key on the
+        controller (C(ca_key_path) of the first call's result; its public key only). A new host with none of its own
+        TLS files gets them issued by that CA when it is the cluster's (the bundle's CA certificate).
     type: dict
 """
 
@@ -61,13 +68,14 @@ RETURN = r"""
 _value:
   description:
     - C(hosts) (by host, what is written there), C(lines) (one sentence per host), C(report) (each host for the
-      run's report), C(refusals); with O(reads),
+      run's report), C(refusals), C(tls) and C(ca_key_path) (where deploy.yml's CA key would be); with O(reads),
+      C(issue) (the hosts whose certificate and key are issued),
       C(seen) (the members with each new host as it will be).
   type: dict
 """
 
 
-def recovery_new_hosts(seen, text, record, settings, reads=None):
+def recovery_new_hosts(seen, text, record, settings, reads=None, ca_key_info=None):
     settings = dict(settings or {})
     seen = list(seen or [])
     bundle, refusal = read_bundle(text, dict(record or {}), settings.get("snapshot") or "the snapshot")
@@ -76,9 +84,12 @@ def recovery_new_hosts(seen, text, record, settings, reads=None):
     planned = plan(seen, bundle, settings)
     out = dict(hosts=planned["hosts"], lines=summary(planned), report=report(planned),
                refusals=list(planned["refusals"]), seen=seen)
+    out.update(tls=planned["tls"], ca_key_path=planned["ca_key_path"], issue=[])
     if reads is not None and not out["refusals"]:
-        laid = overlay(seen, planned, dict(reads))
-        out.update(seen=laid["seen"], refusals=laid["refusals"])
+        ca = ca_key(ca_key_info, planned["ca_key_path"], bundle) if planned["tls"] else None
+        laid = overlay(seen, planned, dict(reads), ca)
+        out.update(seen=laid["seen"], refusals=laid["refusals"], lines=summary(planned), report=report(planned),
+                   issue=[host for host, p in planned["hosts"].items() if p["issue"]])
     return out
 
 

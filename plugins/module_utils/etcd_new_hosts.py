@@ -21,6 +21,7 @@ tests/unit/plugins/module_utils/test_etcd_new_hosts.py.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from urllib.parse import urlsplit, urlunsplit
 
@@ -128,6 +129,55 @@ def _template(name, bundle, taken):
     return first, "made from %s's" % first
 
 
+def ca_key(info, path, bundle):
+    """Whether deploy.yml's CA key on the controller (etcd_deploy_pki_dir/<cluster>/ca.key) can issue a new host's
+    certificate: dict(usable, path, why). info: community.crypto.openssl_privatekey_info's result for it (its
+    public key only; failed when there is none). It must be the key of a CA certificate in the bundle: a stale PKI
+    dir's key would issue certificates the other members do not trust."""
+    info = info or {}
+    if not info or info.get("failed") or not info.get("public_key"):
+        return dict(usable=False, path=path, why="the controller has no CA key at %s%s" % (
+            path, " (%s)" % " ".join(str(info.get("msg")).split())[:160] if info.get("msg") else ""))
+    from cryptography import x509  # the controller's (community.crypto's requirement)
+    from cryptography.hazmat.primitives import serialization
+    der = serialization.Encoding.DER
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    try:
+        key = serialization.load_pem_public_key(info["public_key"].encode()).public_bytes(der, spki)
+    except (ValueError, TypeError) as exc:
+        return dict(usable=False, path=path, why="the CA key at %s could not be read (%s)" % (path, exc))
+    for part in bundle["members"].values():
+        for var, cert in (part.get("certificates") or {}).items():
+            if var not in CA_VARS or not cert.get("pem"):
+                continue
+            try:
+                if x509.load_pem_x509_certificate(cert["pem"].encode()).public_key().public_bytes(der, spki) == key:
+                    return dict(usable=True, path=path, why="")
+            except ValueError:
+                continue
+    return dict(usable=False, path=path, why="the CA key at %s is not the key of the cluster's CA (the bundle's CA "
+                                              "certificate): certificates it issued would not be trusted" % path)
+
+
+def sans(host, name, address, extra=()):
+    """The names a new host's certificate is issued for: its address, 127.0.0.1, localhost, its inventory and member
+    names, and etcd_deploy_tls_sans."""
+    def one(value):
+        value = str(value)
+        if value.startswith(("IP:", "DNS:")):
+            return value
+        try:
+            ipaddress.ip_address(value)
+            return "IP:" + value
+        except ValueError:
+            return "DNS:" + value
+    out = []
+    for value in [address, "127.0.0.1", "localhost", host, name] + list(extra or ()):
+        if value and one(value) not in out:
+            out.append(one(value))
+    return out
+
+
 def plan(seen, bundle, settings):
     """What is written on each new host. seen: the play's members as read ([{host, node, name, peer_url}]);
     bundle: read_bundle's; settings: hosts ({host: {name, address}} for the new hosts: etcd_name else the host,
@@ -173,16 +223,23 @@ def plan(seen, bundle, settings):
             endpoint=(env.get("ETCD_ADVERTISE_CLIENT_URLS") or "http://127.0.0.1:2379").split(",")[0].strip(),
             user=_user(part["unit_files"]),
             cert_paths=sorted({path for var, path in own.items() if not var.endswith("KEY_FILE")}),
-            key_paths=sorted({path for var, path in own.items() if var.endswith("KEY_FILE")}))
-    return dict(hosts=out, refusals=refusals)
+            key_paths=sorted({path for var, path in own.items() if var.endswith("KEY_FILE")}),
+            sans=sans(m["host"], name, address, settings.get("sans")), issue=False)
+    tls = any(p["own_tls"] for p in out.values())
+    return dict(hosts=out, refusals=refusals, tls=tls,
+                ca_key_path="%s/%s/ca.key" % (settings.get("pki_dir") or "", bundle.get("cluster") or "")
+                if tls else "")
 
 
-def overlay(seen, planned, reads):
+def overlay(seen, planned, reads, ca=None):
     """The play's members as the preflight goes on with them: each new host's read made what it will be once set
     up (its env file, the data dir and the space where the plan puts them, its unit's user, no probe). reads: the
     second read of each new host ({host: etcd_node_info's result at the planned data dir, with the planned
-    certificates and key paths}). Returns dict(seen, refusals): the own TLS files a new host lacks."""
+    certificates and key paths}). ca: ca_key's answer. A TLS host with none of its own files gets them issued by
+    that CA when it is usable (its plan's `issue`); one with some but not all, or with none and no usable CA, is
+    refused. Returns dict(seen, refusals)."""
     out, refusals = [], []
+    ca = ca or dict(usable=False, path="", why="no CA key was looked for")
     for m in seen:
         p = planned["hosts"].get(m["host"])
         if not p:
@@ -191,14 +248,19 @@ def overlay(seen, planned, reads):
         read = dict(reads.get(m["host"]) or {})
         certs = read.get("certificates") or {}
         paths = read.get("paths") or {}
-        lacking = [path for path in p["cert_paths"] if not (certs.get(path) or {}).get("pem")]
-        lacking += [path for path in p["key_paths"] if not (paths.get(path) or {}).get("exists")]
-        if lacking:
+        lacking = [path for path in p["cert_paths"] + p["key_paths"] if not (paths.get(path) or {}).get("exists")]
+        none_there = len(lacking) == len(p["cert_paths"]) + len(p["key_paths"])
+        p["issue"] = bool(lacking) and none_there and ca["usable"]
+        if lacking and not p["issue"]:
             refusals.append(
                 "%s: the env file the recovery bundle gives it (member %s) names TLS files that are not there: %s. The "
-                "bundle holds the CA certificate, never a member's key in plain.%s Fix: put this member's certificate "
-                "(of the cluster's CA, naming %s) and its key at those paths, then run this again." % (
-                    m["host"], p["template"], ", ".join(lacking), NOTHING, p["address"]))
+                "bundle holds the CA certificate, never a member's key in plain, and %s.%s Fix: put this member's "
+                "certificate (of the cluster's CA, naming %s) and its key at those paths; or, %swith the cluster's "
+                "CA key where deploy.yml keeps it (%s), this run issues them." % (
+                    m["host"], p["template"], ", ".join(lacking),
+                    ca["why"] if not ca["usable"] else "some of them are there (they are not replaced)", NOTHING,
+                    p["address"], "" if none_there else "with none of them there and ",
+                    ca["path"] or "etcd_deploy_pki_dir/<cluster>/ca.key"))
         space = list(read.get("space") or [])
         wal = dict(dir=p["wal_dir"], exists=False, holds_wal=False, mountpoint=False, owner="", group="",
                    parent_writable=True, parent="", space=space[1] if p["wal_dir"] and len(space) > 1 else {})
@@ -210,7 +272,7 @@ def overlay(seen, planned, reads):
             data=read.get("data") or dict(exists=False, initialised=False, mountpoint=False, owner="", group=""),
             space=space[:1] + space[2:] if p["wal_dir"] else space,
             wal=wal, marks={}, kept=[],
-            peer_cert=certs.get(p["env"].get("ETCD_PEER_CERT_FILE", ""), {}) or {},
+            peer_cert=certs.get(p["env"].get("ETCD_PEER_CERT_FILE", ""), {}) or {}, tls_issue=p["issue"],
             unit=dict(load_state="loaded", active_state="inactive", user=p["user"]),
             probe=dict(ran=False, healthy=False, quorate=False, alarms=[], status={}, error=""))
         out.append(dict(m, node=node))
@@ -220,8 +282,10 @@ def overlay(seen, planned, reads):
 def summary(planned):
     """One line per new host for the plan and the summary."""
     return ["%s: etcd installed, env file and unit written from the recovery bundle (member %s, %s), member %s at %s"
-            "%s" % (host, p["template"], p["how"], p["name"], p["address"],
-                    "; CA certificate %s" % ", ".join(sorted(p["ca_files"])) if p["ca_files"] else "")
+            "%s%s" % (host, p["template"], p["how"], p["name"], p["address"],
+                      "; CA certificate %s" % ", ".join(sorted(p["ca_files"])) if p["ca_files"] else "",
+                      "; its certificate and key issued by the cluster's CA for %s" % ", ".join(p["sans"])
+                      if p["issue"] else "")
             for host, p in planned["hosts"].items()]
 
 
@@ -229,4 +293,5 @@ def report(planned):
     """Each new host for the run's report: the bundle's member it was made from, its name and address, the CA
     certificates written."""
     return [dict(host=host, name=p["name"], address=p["address"], made_from=p["template"], how=p["how"],
-                 ca_certificates=sorted(p["ca_files"])) for host, p in planned["hosts"].items()]
+                 ca_certificates=sorted(p["ca_files"]), issued=p["sans"] if p["issue"] else [])
+            for host, p in planned["hosts"].items()]

@@ -361,7 +361,7 @@ def play_members(seen, settings):
                             "etcd-cluster", data_dir=node.get("data_dir", ""), wal_dir=node.get("wal_dir", ""),
                             env_exists=bool(node.get("env_exists")),
                             env_initial_cluster=env.get("ETCD_INITIAL_CLUSTER", ""), tls_peer=tls_peer, node=node))
-        if tls_peer:
+        if tls_peer and not node.get("tls_issue"):  # a new host's certificate is issued for its address
             refusal = _cert_refusal(m["host"], peer_urls, node.get("peer_cert") or {}, settings.get("now"))
             if refusal:
                 refusals.append(refusal)

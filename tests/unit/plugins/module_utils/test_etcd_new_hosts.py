@@ -91,7 +91,7 @@ def second_read(certs=(), keys=()):
     return dict(data=dict(exists=False, initialised=False, mountpoint=False, owner="", group=""),
                 space=[dict(mount="/", free=10**10), dict(mount="/", free=10**10)],
                 certificates={p: dict(path=p, pem=CA, error="") for p in certs},
-                paths={p: dict(exists=True) for p in keys})
+                paths={p: dict(exists=True) for p in list(certs) + list(keys)})
 
 
 def test_fresh_hosts_are_those_read_without_an_env_file():
@@ -121,7 +121,7 @@ def test_three_new_machines_keep_their_names_and_take_their_new_addresses():
     assert out["lines"][0] == ("node1: etcd installed, env file and unit written from the recovery bundle (member "
                                "node1, its own), member node1 at 10.1.0.1")
     assert out["report"][0] == dict(host="node1", name="node1", address="10.1.0.1", made_from="node1",
-                                    how="its own", ca_certificates=[])
+                                    how="its own", ca_certificates=[], issued=[])
 
 
 def test_a_renamed_host_takes_a_member_the_play_no_longer_holds():
@@ -277,3 +277,64 @@ def test_the_newest_snapshot_of_a_named_cluster_is_chosen_whatever_its_members()
     metas = [dict(cluster_id="c1"), dict(cluster_id="c2"), dict(cluster_id="c1")]
     assert snapshots_of_cluster(["a", "b", "c"], metas, ["node1"], [["http://10.1.0.1:2380"]], "c1") == ["a", "c"]
     assert snapshots_of_cluster(["a", "b", "c"], metas, ["node1"], [["http://10.1.0.1:2380"]]) == []
+
+
+def make_ca():
+    """A CA key and its self-signed certificate, as deploy.yml's PKI dir holds them: (public key PEM, cert PEM)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "etcd-ops CA etcd-cluster")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return public, cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def tls_bundle(ca_pem):
+    b = bundle(names=("node1",), tls=True)
+    for var in ("ETCD_TRUSTED_CA_FILE", "ETCD_PEER_TRUSTED_CA_FILE"):
+        b["members"]["node1"]["certificates"][var]["pem"] = ca_pem
+    return b
+
+
+@pytest.mark.parametrize("case", ["the cluster's CA", "a stale CA", "no CA key", "some files there"])
+def test_a_tls_host_without_its_files_gets_them_issued_by_the_cluster_s_ca_only(case):
+    public, ca_pem = make_ca()
+    other, _ = make_ca()
+    txt, rec = saved(tls_bundle(ca_pem))
+    s = dict(settings(node1=("node1", "10.1.0.1")), pki_dir="/inv/etcd-pki", sans=["etcd.example"])
+    seen = [fresh("node1", "10.1.0.1")]
+    first = recovery_new_hosts(seen, txt, rec, s)
+    assert first["tls"] and first["ca_key_path"] == "/inv/etcd-pki/etcd-cluster/ca.key"
+    info = {"the cluster's CA": dict(public_key=public), "a stale CA": dict(public_key=other),
+            "no CA key": dict(failed=True, msg="The file does not exist"),
+            "some files there": dict(public_key=public)}[case]
+    read = second_read(["/data/pki/member.crt"]) if case == "some files there" else second_read()
+    out = recovery_new_hosts(seen, txt, rec, s, {"node1": read}, info)
+    if case == "the cluster's CA":
+        assert out["refusals"] == [] and out["issue"] == ["node1"]
+        node = out["seen"][0]["node"]
+        assert node["tls_issue"] is True
+        assert out["hosts"]["node1"]["sans"] == ["IP:10.1.0.1", "IP:127.0.0.1", "DNS:localhost", "DNS:node1",
+                                                 "DNS:etcd.example"]
+        assert out["lines"][0].endswith("; its certificate and key issued by the cluster's CA for IP:10.1.0.1, "
+                                        "IP:127.0.0.1, DNS:localhost, DNS:node1, DNS:etcd.example")
+        assert out["report"][0]["issued"][0] == "IP:10.1.0.1"
+        # no certificate to judge yet: the peer certificate check leaves the issued one alone
+        assert recovery_cluster(out["seen"], dict(group=["node1"], play=["node1"]))["refusals"] == []
+        return
+    assert out["issue"] == [] and len(out["refusals"]) == 1
+    why = {"a stale CA": "the CA key at /inv/etcd-pki/etcd-cluster/ca.key is not the key of the cluster's CA",
+           "no CA key": "the controller has no CA key at /inv/etcd-pki/etcd-cluster/ca.key (The file does not exist)",
+           "some files there": "some of them are there (they are not replaced)"}[case]
+    assert why in out["refusals"][0], out["refusals"][0]
+    assert "this run issues them" in out["refusals"][0] and "Nothing was changed on any member." in out["refusals"][0]
