@@ -525,3 +525,62 @@ def test_no_password_in_the_nodes_process_lists(auth):
         listed = lab.node(name).check_output("cat /root/ps.log")
         assert "etcdctl" in listed, name  # the sampler saw the modules' etcdctl runs
         assert PASSWORD not in listed, name
+
+
+# --- onto new machines (issue #26): last, since it replaces the scenario's machines --------------------------------
+@pytest.fixture
+def machines():
+    yield
+    for name in ("tls1", "tls2", "tls3"):
+        lab.remove_machine(name)
+
+
+def test_new_machines_get_their_certificates_from_the_cluster_s_ca(store, auth, pki, tmp_path, machines):
+    """All three machines gone: new empty ones at new addresses, recovered from the store's snapshot and its
+    recovery bundle (the CA certificate, the env files and units); each new member's key and certificate, for its
+    new address, issued by deploy.yml's CA on the controller. Without the CA key it is refused, nothing changed."""
+    proc = lab.playbook("backup", lab.INVENTORY, "-e", auth["root"], "-e", f"etcd_backup_dir={store}")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    [meta] = [json.loads(p.read_text()) for p in sorted(store.glob("*.db.json"))[-1:]]
+    assert meta["config"]["ca_certificates"] == [f"{PKI}/ca.crt"]
+    numbers = {"node1": 51, "node2": 52, "node3": 53}
+    for i, name in enumerate(lab.NODES, start=1):
+        subprocess.run(["docker", "stop", lab.container(name)], capture_output=True, check=True)
+        lab.new_machine(f"tls{i}", numbers[name])
+
+    def change(data):
+        for name, number in numbers.items():
+            lab.hostvars(data, name)["ansible_host"] = lab.address(number)
+    inv = lab.inventory(tmp_path, change)
+    args = ("-e", auth["root"], "-e", f"etcd_backup_dir={store}", "-e", "etcd_recovery_new_hosts=true",
+            "-e", f"etcd_recovery_snapshot_cluster={meta['cluster_id']}")
+    empty = tmp_path / "no-pki"
+    empty.mkdir()
+    proc = lab.playbook("disaster_recovery", inv, *args, "-e", f"etcd_deploy_pki_dir={empty}")
+    assert proc.returncode != 0
+    out = lab.flat(proc.stdout)
+    assert (f"names TLS files that are not there: {PKI}/member.crt, {PKI}/member.key. The bundle holds the CA "
+            f"certificate, never a member's key in plain, and the controller has no CA key at {empty}/") in out, (
+        out[-3000:])
+    for name in lab.NODES:
+        assert "etcd-server install ok installed" not in lab.fingerprint(name, inv)["packages"]
+    lab.record_refusal("disaster_recovery.yml", proc, "new machines on TLS, no CA key on the controller")
+
+    proc = key_free(lab.playbook("disaster_recovery", inv, *args, "-e", f"etcd_deploy_pki_dir={pki}", "--diff"), pki)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    out = lab.flat(proc.stdout)
+    hosts = [lab.node(n, inv) for n in lab.NODES]
+    lab.wait_healthy(hosts, etcdctl=AUTH)
+    listed = json.loads(hosts[0].check_output(f"{AUTH} member list -w json"))["members"]
+    assert sorted((m["name"], m["peerURLs"][0]) for m in listed) == [
+        (n, f"https://{lab.address(numbers[n])}:2380") for n in lab.NODES]
+    for name, host in zip(lab.NODES, hosts, strict=True):
+        assert len(json.loads(host.check_output(f"{AUTH} get /tls/ --prefix --keys-only -w json"))["kvs"]) == KEYS
+        cert = x509.load_pem_x509_certificate(host.check_output(f"cat {PKI}/member.crt").encode())
+        ips = [str(ip) for ip in cert.extensions.get_extension_for_class(
+            x509.SubjectAlternativeName).value.get_values_for_type(x509.IPAddress)]
+        assert lab.address(numbers[name]) in ips
+        assert host.file(f"{PKI}/member.key").mode == 0o600 and host.file(f"{PKI}/member.key").user == "etcd"
+        assert (f"new host {name}: etcd installed, env file and unit written from the recovery bundle (member {name}, "
+                f"its own), member {name} at {lab.address(numbers[name])}; CA certificate {PKI}/ca.crt; its "
+                f"certificate and key issued by the cluster's CA for IP:{lab.address(numbers[name])}") in out
