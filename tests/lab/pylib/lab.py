@@ -317,3 +317,10 @@ def new_machine(name: str, host: int) -> str:
 def remove_machine(name: str) -> None:
     """Remove a machine new_machine made (its container), if it is there."""
     subprocess.run(["docker", "rm", "-f", container(name)], capture_output=True, check=False)
+
+
+def running(name: str) -> bool:
+    """Whether the container of lab node NAME runs (a test may have stopped it: its machine is gone)."""
+    out = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", container(name)],
+                         capture_output=True, text=True, check=False)
+    return out.stdout.strip() == "true"

@@ -413,7 +413,7 @@ def apiservers():
         lab.node(name).check_output(f"systemctl daemon-reload && systemctl enable --now {units[0]}")
     wait_apiservers(True)
     yield
-    for name in lab.NODES:
+    for name in [n for n in lab.NODES if lab.running(n)]:  # the last test replaces the machines
         lab.node(name).run("systemctl disable --now kube-apiserver.service fake-kubelet.path fake-kubelet.service; "
                            "rm -rf /etc/systemd/system/kube-apiserver.service /etc/systemd/system/fake-kubelet.* "
                            f"/etc/kubernetes /usr/local/bin/kube-apiserver {STANDIN_LOG} {HOOK_LOG}; "
@@ -641,6 +641,9 @@ def assert_on_new_machines(proc, inv, addresses):
     return lab.flat(proc.stdout)
 
 
+# On etcd 3.4 (lab 91 in the test command, where there is time to spare); the tls scenario recovers a TLS cluster
+# onto new machines on 3.5.
+@pytest.mark.skipif(lab.SUITE != "bookworm", reason="runs on etcd 3.4; the tls scenario covers 3.5")
 def test_new_machines_beside_a_kept_one_then_all_three_are_recovered_from_the_bucket(bucket, tmp_path):
     """Mixed: node1 keeps its machine (its etcd stopped, its data there), node2 and node3 are new empty machines at
     new addresses: refused without etcd_recovery_new_hosts, with the fix named and nothing changed; with it, set up
