@@ -33,7 +33,7 @@ options:
   settings:
     description:
       - C(group) (group etcd's hosts), C(play) (the play's hosts), C(gone) (C(etcd_recovery_gone_members), a list or
-        names separated by commas), C(env_file) (for the messages), C(new_hosts) (C(etcd_recovery_new_hosts): a
+        names separated by commas), C(env_file) (for the messages), C(new_hosts) (C(etcd_recovery_new_hosts), so a
         member without an env file is a new machine, not refused).
     type: dict
     required: true
@@ -53,8 +53,8 @@ _value:
     - C(members) (each C(host), C(name), C(peer_urls), C(endpoint), C(token), C(data_dir), C(wal_dir), C(env_exists),
       C(env_initial_cluster), C(tls_peer), C(node)), C(by_host) (the same by host), C(initial_cluster), C(names),
       C(peer_urls) (each member's list), C(outside) (each C(name), C(peer_urls), C(client_url)), C(gone),
-      C(refusals), C(new_hosts) (with C(new_hosts) in O(settings): the hosts read with no env file, set up from
-      the snapshot's recovery bundle).
+      C(refusals), C(new_hosts) (the hosts read with no env file, set up from the snapshot's recovery bundle, when
+      O(settings) has C(new_hosts)).
   type: dict
 """
 

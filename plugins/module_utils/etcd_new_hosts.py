@@ -155,8 +155,9 @@ def ca_key(info, path, bundle):
                     return dict(usable=True, path=path, why="")
             except ValueError:
                 continue
-    return dict(usable=False, path=path, why="the CA key at %s is not the key of the cluster's CA (the bundle's CA "
-                                              "certificate): certificates it issued would not be trusted" % path)
+    why = ("the CA key at %s is not the key of the cluster's CA (the bundle's CA certificate): certificates it issued "
+           "would not be trusted" % path)
+    return dict(usable=False, path=path, why=why)
 
 
 def sans(host, name, address, extra=()):

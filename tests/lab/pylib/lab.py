@@ -305,7 +305,7 @@ def new_machine(name: str, host: int) -> str:
          "--tmpfs", "/run", "--tmpfs", "/run/lock", "-e", "container=docker", "--network", PREFIX,
          "--ip", address(host), f"etcd-ops-lab:{SUITE}", "/lib/systemd/systemd"],
         capture_output=True, text=True, check=True)
-    for _ in range(120):
+    for _attempt in range(120):
         ready = subprocess.run(["docker", "exec", container(name), "systemctl", "is-active", "ssh"],
                                capture_output=True, text=True, check=False)
         if ready.stdout.strip() == "active":

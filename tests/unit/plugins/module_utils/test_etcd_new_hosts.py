@@ -73,8 +73,8 @@ def old(host, ip):
                ETCD_INITIAL_CLUSTER=",".join("node%d=http://10.0.0.%d:2380" % (i, i) for i in (1, 2, 3)))
     return dict(host=host, name=host, peer_url="http://%s:2380" % ip,
                 node=dict(env_exists=True, env=env, env_text="", data_dir="/data/etcd.data", wal_dir="",
-                          endpoint="http://%s:2379" % ip, unit=dict(load_state="loaded", active_state="failed",
-                                                                     user="etcd"),
+                          endpoint="http://%s:2379" % ip,
+                          unit=dict(load_state="loaded", active_state="failed", user="etcd"),
                           probe=dict(ran=True, error="context deadline exceeded"), marks={},
                           data=dict(exists=True, initialised=True),
                           space=[dict(mount="/", free=10**10), dict(mount="/", free=10**10)]))
@@ -309,7 +309,7 @@ def tls_bundle(ca_pem):
 @pytest.mark.parametrize("case", ["the cluster's CA", "a stale CA", "no CA key", "some files there"])
 def test_a_tls_host_without_its_files_gets_them_issued_by_the_cluster_s_ca_only(case):
     public, ca_pem = make_ca()
-    other, _ = make_ca()
+    other = make_ca()[0]
     txt, rec = saved(tls_bundle(ca_pem))
     s = dict(settings(node1=("node1", "10.1.0.1")), pki_dir="/inv/etcd-pki", sans=["etcd.example"])
     seen = [fresh("node1", "10.1.0.1")]
