@@ -50,11 +50,15 @@ options:
   reads:
     description: The second read of each new host (M(etcd_ops.etcd.etcd_node_info)'s result), by host.
     type: dict
-  ca_key_info:
+  ca_keys:
     description:
-      - On a TLS cluster, what C(community.crypto.openssl_privatekey_info) read of deploy.yml's CA key on the
-        controller (C(ca_key_path) of the first call's result; its public key only). A new host with none of its own
-        TLS files gets them issued by that CA when it is the cluster's (the bundle's CA certificate).
+      - On a TLS cluster, what can issue a new host's certificate. C(controller) and C(bundle) are what
+        C(community.crypto.openssl_privatekey_info) read (its public key only) of deploy.yml's CA key on the
+        controller (C(ca_key_path) of the first call's result) and of the CA key in the bundle's age-encrypted keys
+        file; C(keys) says whether that file was saved and decrypted (C(saved), C(identity), C(decrypted),
+        C(error)).
+      - A new host with none of its own TLS files gets them issued by a key that is the bundle's CA certificate's,
+        the controller's first (the bundle's only when the controller has none).
     type: dict
 """
 
@@ -69,13 +73,15 @@ _value:
   description:
     - C(hosts) (by host, what is written there), C(lines) (one sentence per host), C(report) (each host for the
       run's report), C(refusals), C(tls) and C(ca_key_path) (where deploy.yml's CA key would be); with O(reads),
-      C(issue) (the hosts whose certificate and key are issued),
+      C(issue) (the hosts whose certificate and key are issued), C(ca_source) (C(controller), or C(bundle) when
+      the CA key is written from the bundle's keys into the PKI dir first), C(ca_cert) (the CA certificate it is
+      the key of),
       C(seen) (the members with each new host as it will be).
   type: dict
 """
 
 
-def recovery_new_hosts(seen, text, record, settings, reads=None, ca_key_info=None):
+def recovery_new_hosts(seen, text, record, settings, reads=None, ca_keys=None):
     settings = dict(settings or {})
     seen = list(seen or [])
     bundle, refusal = read_bundle(text, dict(record or {}), settings.get("snapshot") or "the snapshot")
@@ -86,10 +92,12 @@ def recovery_new_hosts(seen, text, record, settings, reads=None, ca_key_info=Non
                refusals=list(planned["refusals"]), seen=seen)
     out.update(tls=planned["tls"], ca_key_path=planned["ca_key_path"], issue=[])
     if reads is not None and not out["refusals"]:
-        ca = ca_key(ca_key_info, planned["ca_key_path"], bundle) if planned["tls"] else None
+        ca = ca_key(ca_keys, planned["ca_key_path"], bundle) if planned["tls"] else None
         laid = overlay(seen, planned, dict(reads), ca)
+        issue = [host for host, p in planned["hosts"].items() if p["issue"]]
         out.update(seen=laid["seen"], refusals=laid["refusals"], lines=summary(planned), report=report(planned),
-                   issue=[host for host, p in planned["hosts"].items() if p["issue"]])
+                   issue=issue, ca_source=(ca or {}).get("source", "") if issue else "",
+                   ca_cert=(ca or {}).get("cert", "") if issue else "")
     return out
 
 

@@ -129,35 +129,76 @@ def _template(name, bundle, taken):
     return first, "made from %s's" % first
 
 
-def ca_key(info, path, bundle):
-    """Whether deploy.yml's CA key on the controller (etcd_deploy_pki_dir/<cluster>/ca.key) can issue a new host's
-    certificate: dict(usable, path, why). info: community.crypto.openssl_privatekey_info's result for it (its
-    public key only; failed when there is none). It must be the key of a CA certificate in the bundle: a stale PKI
-    dir's key would issue certificates the other members do not trust."""
-    info = info or {}
-    if not info or info.get("failed") or not info.get("public_key"):
-        return dict(usable=False, path=path, why="the controller has no CA key at %s%s" % (
-            path, " (%s)" % " ".join(str(info.get("msg")).split())[:160] if info.get("msg") else ""))
-    from cryptography import x509  # the controller's (community.crypto's requirement)
-    from cryptography.hazmat.primitives import serialization
-    der = serialization.Encoding.DER
-    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+def _public(info):
+    """The DER of the public key community.crypto.openssl_privatekey_info read (its `public_key`), or None."""
+    from cryptography.hazmat.primitives import serialization  # the controller's (community.crypto's requirement)
     try:
-        key = serialization.load_pem_public_key(info["public_key"].encode()).public_bytes(der, spki)
-    except (ValueError, TypeError) as exc:
-        return dict(usable=False, path=path, why="the CA key at %s could not be read (%s)" % (path, exc))
+        key = serialization.load_pem_public_key(str(info["public_key"]).encode())
+    except (KeyError, TypeError, ValueError):
+        return None
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _the_cluster_s(der, bundle):
+    """The CA certificate of the bundle (one the members trust) whose public key (DER) this is, or ''."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
     for part in bundle["members"].values():
         for var, cert in (part.get("certificates") or {}).items():
             if var not in CA_VARS or not cert.get("pem"):
                 continue
             try:
-                if x509.load_pem_x509_certificate(cert["pem"].encode()).public_key().public_bytes(der, spki) == key:
-                    return dict(usable=True, path=path, why="")
+                theirs = x509.load_pem_x509_certificate(cert["pem"].encode()).public_key().public_bytes(
+                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
             except ValueError:
                 continue
-    why = ("the CA key at %s is not the key of the cluster's CA (the bundle's CA certificate): certificates it issued "
-           "would not be trusted" % path)
-    return dict(usable=False, path=path, why=why)
+            if theirs == der:
+                return cert["pem"]
+    return ""
+
+
+def _read(info):
+    return bool(info) and not info.get("failed") and bool(info.get("public_key"))
+
+
+def ca_key(candidates, path, bundle):
+    """Which CA key can issue a new host's certificate: dict(usable, source, path, why, cert: the CA certificate
+    it is the key of). source: 'controller'
+    (deploy.yml's CA key at `path`, etcd_deploy_pki_dir/<cluster>/ca.key) or 'bundle' (the one the backup saved
+    age-encrypted in the bundle's keys file, written to `path` before it issues; only when the controller has none
+    there). candidates: dict(controller, bundle: community.crypto.openssl_privatekey_info's result for each, its
+    public key only, or None; keys: dict(saved, identity, decrypted, error) of the bundle's keys file). A key is
+    usable only when it is that of the bundle's CA certificate: another CA's certificates would not be trusted."""
+    candidates = candidates or {}
+    here, there, keys = candidates.get("controller"), candidates.get("bundle"), candidates.get("keys") or {}
+    if _read(here):
+        der = _public(here)
+        cert = _the_cluster_s(der, bundle) if der is not None else ""
+        if cert:
+            return dict(usable=True, source="controller", path=path, why="", cert=cert)
+        return dict(usable=False, source="", path=path, why=(
+            "the CA key at %s is not the key of the cluster's CA (the bundle's CA certificate): certificates it issued "
+            "would not be trusted" % path))
+    why = "the controller has no CA key at %s%s" % (path, " (%s)" % " ".join(str(here.get("msg")).split())[:160]
+                                                    if here and here.get("msg") else "")
+    if _read(there):
+        der = _public(there)
+        cert = _the_cluster_s(der, bundle) if der is not None else ""
+        if cert:
+            return dict(usable=True, source="bundle", path=path, why="", cert=cert)
+        return dict(usable=False, source="", path=path, why=why + ", and the CA key in the bundle's keys file is not "
+                    "the key of the cluster's CA")
+    if not keys.get("saved"):
+        why += ", and the backup saved no keys (etcd_backup_config_keys)"
+    elif not keys.get("identity"):
+        why += (", and the bundle's keys file (age-encrypted) was not decrypted: etcd_recovery_age_identity_file "
+                "is not set")
+    elif not keys.get("decrypted"):
+        why += ", and the bundle's keys file could not be decrypted with %s (%s)" % (
+            keys["identity"], " ".join(str(keys.get("error") or "failed").split())[:200])
+    else:
+        why += ", and the bundle's keys file holds no CA key"
+    return dict(usable=False, source="", path=path, why=why)
 
 
 def sans(host, name, address, extra=()):
@@ -257,7 +298,8 @@ def overlay(seen, planned, reads, ca=None):
                 "%s: the env file the recovery bundle gives it (member %s) names TLS files that are not there: %s. The "
                 "bundle holds the CA certificate, never a member's key in plain, and %s.%s Fix: put this member's "
                 "certificate (of the cluster's CA, naming %s) and its key at those paths; or, %swith the cluster's "
-                "CA key where deploy.yml keeps it (%s), this run issues them." % (
+                "CA key where deploy.yml keeps it (%s), or in the bundle's keys file (etcd_backup_config_keys) and "
+                "etcd_recovery_age_identity_file set, this run issues them." % (
                     m["host"], p["template"], ", ".join(lacking),
                     ca["why"] if not ca["usable"] else "some of them are there (they are not replaced)", NOTHING,
                     p["address"], "" if none_there else "with none of them there and ",

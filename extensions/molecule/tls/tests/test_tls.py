@@ -536,13 +536,20 @@ def machines():
 
 
 def test_new_machines_get_their_certificates_from_the_cluster_s_ca(store, auth, pki, tmp_path, machines):
-    """All three machines gone: new empty ones at new addresses, recovered from the store's snapshot and its
-    recovery bundle (the CA certificate, the env files and units); each new member's key and certificate, for its
-    new address, issued by deploy.yml's CA on the controller. Without the CA key it is refused, nothing changed."""
-    proc = lab.playbook("backup", lab.INVENTORY, "-e", auth["root"], "-e", f"etcd_backup_dir={store}")
+    """All three machines gone, and deploy.yml's PKI dir with them: new empty machines at new addresses, recovered
+    from the store's snapshot and its recovery bundle alone (the CA certificate, the env files and units; the CA key
+    in the age-encrypted keys file). Without the age identity it is refused, nothing installed; with it, the CA is
+    put back in an empty PKI dir and issues each new member's key and certificate for its new address."""
+    identity = tmp_path / "age.key"
+    subprocess.run(["age-keygen", "-o", str(identity)], check=True, capture_output=True)
+    recipient = subprocess.run(["age-keygen", "-y", str(identity)], check=True, capture_output=True,
+                               text=True).stdout.strip()
+    proc = lab.playbook("backup", lab.INVENTORY, "-e", auth["root"], "-e", f"etcd_backup_dir={store}",
+                        "-e", "etcd_backup_config_keys=true", "-e", f"etcd_deploy_pki_dir={pki}",
+                        "-e", json.dumps({"etcd_backup_config_age_recipients": [recipient]}))
     assert proc.returncode == 0, proc.stdout[-3000:]
     [meta] = [json.loads(p.read_text()) for p in sorted(store.glob("*.db.json"))[-1:]]
-    assert meta["config"]["ca_certificates"] == [f"{PKI}/ca.crt"]
+    assert meta["config"]["ca_certificates"] == [f"{PKI}/ca.crt"] and meta["config"]["keys"]["ca_key"]
     numbers = {"node1": 51, "node2": 52, "node3": 53}
     for i, name in enumerate(lab.NODES, start=1):
         subprocess.run(["docker", "stop", lab.container(name)], capture_output=True, check=True)
@@ -554,23 +561,30 @@ def test_new_machines_get_their_certificates_from_the_cluster_s_ca(store, auth, 
     inv = lab.inventory(tmp_path, change)
     for name in lab.NODES:  # the tests' etcdctl reads the root password from a root-only file (AUTH)
         lab.node(name, inv).check_output(f"umask 077 && printf '%s' '{PASSWORD}' > /root/etcd-root-pw")
+    lost = tmp_path / "pki-lost-too"  # the controller's PKI dir is gone as well
     args = ("-e", auth["root"], "-e", f"etcd_backup_dir={store}", "-e", "etcd_recovery_new_hosts=true",
-            "-e", f"etcd_recovery_snapshot_cluster={meta['cluster_id']}")
-    empty = tmp_path / "no-pki"
-    empty.mkdir()
-    proc = lab.playbook("disaster_recovery", inv, *args, "-e", f"etcd_deploy_pki_dir={empty}")
+            "-e", f"etcd_recovery_snapshot_cluster={meta['cluster_id']}", "-e", f"etcd_deploy_pki_dir={lost}")
+    proc = lab.playbook("disaster_recovery", inv, *args)
     assert proc.returncode != 0
     out = lab.flat(proc.stdout)
     assert (f"names TLS files that are not there: {PKI}/member.crt, {PKI}/member.key. The bundle holds the CA "
-            f"certificate, never a member's key in plain, and the controller has no CA key at {empty}/") in out, (
+            f"certificate, never a member's key in plain, and the controller has no CA key at {lost}/") in out, (
         out[-3000:])
+    assert ("and the bundle's keys file (age-encrypted) was not decrypted: etcd_recovery_age_identity_file is not "
+            "set") in out
     for name in lab.NODES:
         assert "etcd-server install ok installed" not in lab.fingerprint(name, inv)["packages"]
-    lab.record_refusal("disaster_recovery.yml", proc, "new machines on TLS, no CA key on the controller")
+    assert not lost.exists()
+    lab.record_refusal("disaster_recovery.yml", proc, "new machines on TLS, the CA key only in the bundle's keys, "
+                       "no age identity")
 
-    proc = key_free(lab.playbook("disaster_recovery", inv, *args, "-e", f"etcd_deploy_pki_dir={pki}", "--diff"), pki)
+    proc = key_free(lab.playbook("disaster_recovery", inv, *args, "--diff", "-e",
+                                 f"etcd_recovery_age_identity_file={identity}"), pki, lost)
     assert proc.returncode == 0, proc.stdout[-4000:]
     out = lab.flat(proc.stdout)
+    [ca_key] = pki.glob("*/ca.key")
+    assert (lost / ca_key.parent.name / "ca.key").read_text() == ca_key.read_text()  # put back
+    assert oct((lost / ca_key.parent.name / "ca.key").stat().st_mode & 0o777) == "0o600"
     hosts = [lab.node(n, inv) for n in lab.NODES]
     lab.wait_healthy(hosts, etcdctl=AUTH)
     listed = json.loads(hosts[0].check_output(f"{AUTH} member list -w json"))["members"]

@@ -306,8 +306,30 @@ def tls_bundle(ca_pem):
     return b
 
 
-@pytest.mark.parametrize("case", ["the cluster's CA", "a stale CA", "no CA key", "some files there"])
-def test_a_tls_host_without_its_files_gets_them_issued_by_the_cluster_s_ca_only(case):
+KEYS_SAVED = dict(saved=True, identity="/id/age.key", decrypted=True, error="")
+
+
+@pytest.mark.parametrize("case,controller,in_bundle,keys,issued_by,why", [
+    ("the controller's CA key", "ca", None, {}, "controller", ""),
+    ("the bundle's CA key, the controller has none", "none", "ca", KEYS_SAVED, "bundle", ""),
+    ("the controller's stale key wins over the bundle's", "other", "ca", KEYS_SAVED, "",
+     "the CA key at /inv/etcd-pki/etcd-cluster/ca.key is not the key of the cluster's CA"),
+    ("no key anywhere", "none", None, dict(saved=False), "",
+     "the controller has no CA key at /inv/etcd-pki/etcd-cluster/ca.key (The file does not exist), and the backup "
+     "saved no keys (etcd_backup_config_keys)"),
+    ("keys saved, no identity", "none", None, dict(saved=True, identity=""), "",
+     "the bundle's keys file (age-encrypted) was not decrypted: etcd_recovery_age_identity_file is not set"),
+    ("keys saved, another identity", "none", None,
+     dict(saved=True, identity="/id/other.key", decrypted=False, error="age: error: no identity matched any of\n"
+          " the recipients"), "",
+     "could not be decrypted with /id/other.key (age: error: no identity matched any of the recipients)"),
+    ("the bundle's key is another CA's", "none", "other", KEYS_SAVED, "",
+     "and the CA key in the bundle's keys file is not the key of the cluster's CA"),
+    ("keys without a CA key", "none", None, KEYS_SAVED, "", "and the bundle's keys file holds no CA key"),
+    ("some files there", "ca", None, {}, "", "some of them are there (they are not replaced)"),
+])
+def test_a_tls_host_without_its_files_gets_them_issued_by_the_cluster_s_ca_only(
+        case, controller, in_bundle, keys, issued_by, why):
     public, ca_pem = make_ca()
     other = make_ca()[0]
     txt, rec = saved(tls_bundle(ca_pem))
@@ -315,13 +337,14 @@ def test_a_tls_host_without_its_files_gets_them_issued_by_the_cluster_s_ca_only(
     seen = [fresh("node1", "10.1.0.1")]
     first = recovery_new_hosts(seen, txt, rec, s)
     assert first["tls"] and first["ca_key_path"] == "/inv/etcd-pki/etcd-cluster/ca.key"
-    info = {"the cluster's CA": dict(public_key=public), "a stale CA": dict(public_key=other),
-            "no CA key": dict(failed=True, msg="The file does not exist"),
-            "some files there": dict(public_key=public)}[case]
+    info = {"ca": dict(public_key=public), "other": dict(public_key=other),
+            "none": dict(failed=True, msg="The file does not exist"), None: None}
+    candidates = dict(controller=info[controller], bundle=info[in_bundle], keys=keys)
     read = second_read(["/data/pki/member.crt"]) if case == "some files there" else second_read()
-    out = recovery_new_hosts(seen, txt, rec, s, {"node1": read}, info)
-    if case == "the cluster's CA":
+    out = recovery_new_hosts(seen, txt, rec, s, {"node1": read}, candidates)
+    if issued_by:
         assert out["refusals"] == [] and out["issue"] == ["node1"]
+        assert out["ca_source"] == issued_by and out["ca_cert"] == ca_pem
         node = out["seen"][0]["node"]
         assert node["tls_issue"] is True
         assert out["hosts"]["node1"]["sans"] == ["IP:10.1.0.1", "IP:127.0.0.1", "DNS:localhost", "DNS:node1",
@@ -332,9 +355,6 @@ def test_a_tls_host_without_its_files_gets_them_issued_by_the_cluster_s_ca_only(
         # no certificate to judge yet: the peer certificate check leaves the issued one alone
         assert recovery_cluster(out["seen"], dict(group=["node1"], play=["node1"]))["refusals"] == []
         return
-    assert out["issue"] == [] and len(out["refusals"]) == 1
-    why = {"a stale CA": "the CA key at /inv/etcd-pki/etcd-cluster/ca.key is not the key of the cluster's CA",
-           "no CA key": "the controller has no CA key at /inv/etcd-pki/etcd-cluster/ca.key (The file does not exist)",
-           "some files there": "some of them are there (they are not replaced)"}[case]
+    assert out["issue"] == [] and out["ca_source"] == "" and len(out["refusals"]) == 1
     assert why in out["refusals"][0], out["refusals"][0]
     assert "this run issues them" in out["refusals"][0] and "Nothing was changed on any member." in out["refusals"][0]
