@@ -235,7 +235,7 @@ def test_another_cluster_s_snapshots_in_the_bucket_are_neither_pruned_nor_chosen
         fps = fingerprints()
         out = refused(recover(empty), fps, "disaster_recovery.yml", "The cluster has quorum")
         assert "is a snapshot of another cluster" not in out  # the other's newer one was not chosen (and refused)
-        assert store_listing(empty) == [mine[1], f"{mine[1]}.json", f"{mine[1]}.sha256"]
+        assert store_listing(empty) == [mine[1], f"{mine[1]}.config.json", f"{mine[1]}.json", f"{mine[1]}.sha256"]
         lab.record_edge(1, "backup.yml, disaster_recovery.yml", "another cluster's snapshots in the bucket, one older"
                         " and one newer (same token); etcd_backup_s3_keep=2, then recovery with the store lost",
                         "pruned only this cluster's; recovery chose this cluster's newest",
@@ -275,7 +275,8 @@ def disaster_again(store):
 def test_a_healthy_cluster_is_refused_after_the_bucket_check(s3, store, store_lost):
     before = fingerprints()
     refused(recover(store), before, "disaster_recovery.yml", "The cluster has quorum")
-    assert store_listing(store) == [newest(s3), f"{newest(s3)}.json", f"{newest(s3)}.sha256"]
+    assert store_listing(store) == [newest(s3), f"{newest(s3)}.config.json", f"{newest(s3)}.json",
+                                    f"{newest(s3)}.sha256"]
     shutil.rmtree(store)
 
 
@@ -328,8 +329,8 @@ def test_the_cluster_is_rebuilt_from_the_bucket(s3, store, tmp_path, disaster):
     assert f"etcd cluster rebuilt from {store.resolve()}/{name}" in out
     assert f"bucket: s3://{BUCKET}/{PREFIX}{name}, downloaded, checked" in out
     assert json.loads(report.read_text())["snapshot"]["source"] == f"s3://{BUCKET}/{PREFIX}{name}"
-    # the store holds the bucket's copy now, under its name, 0600, with its sidecars
-    assert store_listing(store) == [name, f"{name}.json", f"{name}.sha256"]
+    # the store holds the bucket's copy now, under its name, 0600, with its sidecars and its recovery bundle
+    assert store_listing(store) == [name, f"{name}.config.json", f"{name}.json", f"{name}.sha256"]
     for file in store.iterdir():
         assert oct(file.stat().st_mode & 0o777) == "0o600", file
     assert (store / name).read_bytes() == body(s3, f"{PREFIX}{name}")
@@ -461,7 +462,7 @@ def test_the_cluster_is_rebuilt_from_the_encrypted_copy(s3, store, age_keys, tmp
     assert set(Path("/tmp").glob("*.age-identity")) == leftovers
     out = lab.flat(proc.stdout)
     assert f"bucket: s3://{BUCKET}/{PREFIX}{name}.zst.age, downloaded, decrypted, decompressed, checked" in out
-    assert store_listing(store) == [name, f"{name}.json", f"{name}.sha256"]
+    assert store_listing(store) == [name, f"{name}.config.json", f"{name}.json", f"{name}.sha256"]
     assert f"{sha256((store / name).read_bytes())}  {name}\n" == (store / f"{name}.sha256").read_text()
     lab.wait_healthy()
     for node in lab.NODES:
