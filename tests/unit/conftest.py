@@ -108,3 +108,29 @@ def run_module(capsys):
             module.main()
         return json.loads(capsys.readouterr().out)
     return run
+
+
+def _ca_pair():
+    """A CA's key and self-signed certificate (ECC P-256, as deploy.yml makes them), as PEM texts."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "etcd-ca")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode(),
+            cert.public_bytes(serialization.Encoding.PEM).decode())
+
+
+@pytest.fixture
+def ca_pair():
+    """Makes a new CA each call: (key PEM, certificate PEM)."""
+    return _ca_pair

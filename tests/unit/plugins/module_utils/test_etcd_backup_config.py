@@ -125,26 +125,7 @@ def slurped(*pairs):
                          else dict(item=path, failed=True, msg="file not found") for path, text in pairs])
 
 
-def ca_pair():
-    """A CA's key and self-signed certificate, as PEM texts."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "etcd-ca")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-            .sign(key, hashes.SHA256()))
-    return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()).decode(),
-            cert.public_bytes(serialization.Encoding.PEM).decode())
-
-
-def test_the_ca_key_only_when_it_is_the_key_of_the_ca_the_members_trust():
+def test_the_ca_key_only_when_it_is_the_key_of_the_ca_the_members_trust(ca_pair):
     key, cert = ca_pair()
     other_key, _other_cert = ca_pair()
     trusted = node("node1", tls=True)

@@ -279,24 +279,12 @@ def test_the_newest_snapshot_of_a_named_cluster_is_chosen_whatever_its_members()
     assert snapshots_of_cluster(["a", "b", "c"], metas, ["node1"], [["http://10.1.0.1:2380"]]) == []
 
 
-def make_ca():
-    """A CA key and its self-signed certificate, as deploy.yml's PKI dir holds them: (public key PEM, cert PEM)."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "etcd-ops CA etcd-cluster")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-            .sign(key, hashes.SHA256()))
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return public, cert.public_bytes(serialization.Encoding.PEM).decode()
+def public_of(key_pem):
+    """A private key's public half as PEM, as community.crypto.openssl_privatekey_info returns it."""
+    from cryptography.hazmat.primitives import serialization
+    key = serialization.load_pem_private_key(key_pem.encode(), None)
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
 def tls_bundle(ca_pem):
@@ -329,9 +317,9 @@ KEYS_SAVED = dict(saved=True, identity="/id/age.key", decrypted=True, error="")
     ("some files there", "ca", None, {}, "", "some of them are there (they are not replaced)"),
 ])
 def test_a_tls_host_without_its_files_gets_them_issued_by_the_cluster_s_ca_only(
-        case, controller, in_bundle, keys, issued_by, why):
-    public, ca_pem = make_ca()
-    other = make_ca()[0]
+        case, controller, in_bundle, keys, issued_by, why, ca_pair):
+    key_pem, ca_pem = ca_pair()
+    public, other = public_of(key_pem), public_of(ca_pair()[0])
     txt, rec = saved(tls_bundle(ca_pem))
     s = dict(settings(node1=("node1", "10.1.0.1")), pki_dir="/inv/etcd-pki", sans=["etcd.example"])
     seen = [fresh("node1", "10.1.0.1")]
