@@ -6,6 +6,7 @@ import base64
 import datetime
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -529,26 +530,46 @@ def test_no_password_in_the_nodes_process_lists(auth):
 
 # --- onto new machines (issue #26): last, since it replaces the scenario's machines --------------------------------
 @pytest.fixture
-def machines():
-    yield
-    for name in ("tls1", "tls2", "tls3"):
-        lab.remove_machine(name)
+def machines(tmp_path_factory):
+    """A real S3 bucket on the controller's loopback (SeaweedFS) and the -e arguments that reach it; the new machines
+    the test makes are removed after it."""
+    import os
+
+    import s3lab
+
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    os.environ.update(AWS_ACCESS_KEY_ID=s3lab.ACCESS_KEY, AWS_SECRET_ACCESS_KEY=s3lab.SECRET_KEY)
+    try:
+        with s3lab.server(tmp_path_factory.mktemp("seaweedfs")):
+            yield ("-e", "etcd_s3_bucket=etcd-backups", "-e", "etcd_s3_prefix=tls/",
+                   "-e", f"etcd_s3_endpoint={s3lab.ENDPOINT}", "-e", f"etcd_s3_region={s3lab.REGION}")
+    finally:
+        for name in ("tls1", "tls2", "tls3"):
+            lab.remove_machine(name)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
-def test_new_machines_get_their_certificates_from_the_cluster_s_ca(store, auth, pki, tmp_path, machines):
-    """All three machines gone, and deploy.yml's PKI dir with them: new empty machines at new addresses, recovered
-    from the store's snapshot and its recovery bundle alone (the CA certificate, the env files and units; the CA key
-    in the age-encrypted keys file). Without the age identity it is refused, nothing installed; with it, the CA is
-    put back in an empty PKI dir and issues each new member's key and certificate for its new address."""
+def test_new_machines_get_their_certificates_from_the_cluster_s_ca(auth, pki, tmp_path, machines):
+    """All three machines gone, and the controller's store and deploy.yml's PKI dir with them: new empty machines at
+    new addresses, recovered from the bucket alone (the snapshot and its recovery bundle: the CA certificate, the
+    env files and units; the CA key in the age-encrypted keys file). Without the age identity it is refused, nothing
+    installed; with it, the CA is put back in an empty PKI dir and issues each new member's key and certificate for
+    its new address."""
     identity = tmp_path / "age.key"
     subprocess.run(["age-keygen", "-o", str(identity)], check=True, capture_output=True)
     recipient = subprocess.run(["age-keygen", "-y", str(identity)], check=True, capture_output=True,
                                text=True).stdout.strip()
-    proc = lab.playbook("backup", lab.INVENTORY, "-e", auth["root"], "-e", f"etcd_backup_dir={store}",
+    taken = tmp_path / "taken"
+    proc = lab.playbook("backup", lab.INVENTORY, "-e", auth["root"], "-e", f"etcd_backup_dir={taken}",
                         "-e", "etcd_backup_config_keys=true", "-e", f"etcd_deploy_pki_dir={pki}",
-                        "-e", json.dumps({"etcd_backup_config_age_recipients": [recipient]}))
+                        "-e", json.dumps({"etcd_backup_config_age_recipients": [recipient]}), *machines)
     assert proc.returncode == 0, proc.stdout[-3000:]
-    [meta] = [json.loads(p.read_text()) for p in sorted(store.glob("*.db.json"))[-1:]]
+    [meta] = [json.loads(p.read_text()) for p in sorted(taken.glob("*.db.json"))]
+    shutil.rmtree(taken)  # the controller's store is lost too
     assert meta["config"]["ca_certificates"] == [f"{PKI}/ca.crt"] and meta["config"]["keys"]["ca_key"]
     numbers = {"node1": 51, "node2": 52, "node3": 53}
     for i, name in enumerate(lab.NODES, start=1):
@@ -562,7 +583,8 @@ def test_new_machines_get_their_certificates_from_the_cluster_s_ca(store, auth, 
     for name in lab.NODES:  # the tests' etcdctl reads the root password from a root-only file (AUTH)
         lab.node(name, inv).check_output(f"umask 077 && printf '%s' '{PASSWORD}' > /root/etcd-root-pw")
     lost = tmp_path / "pki-lost-too"  # the controller's PKI dir is gone as well
-    args = ("-e", auth["root"], "-e", f"etcd_backup_dir={store}", "-e", "etcd_recovery_new_hosts=true",
+    args = ("-e", auth["root"], "-e", f"etcd_backup_dir={taken}", "-e", "etcd_recovery_new_hosts=true",
+            "-e", "etcd_recovery_source=s3", *machines,
             "-e", f"etcd_recovery_snapshot_cluster={meta['cluster_id']}", "-e", f"etcd_deploy_pki_dir={lost}")
     proc = lab.playbook("disaster_recovery", inv, *args)
     assert proc.returncode != 0
