@@ -1,6 +1,7 @@
-"""The recovery_new_hosts filter (module_utils/etcd_new_hosts.py): disaster_recovery onto new machines. What the recovery bundle writes on each new host (the env
-file at its new address, the unit, the CA certificates), checked against the snapshot's record of it; the members
-read as they will be; and the refusals, each before anything changes."""
+"""The recovery_new_hosts filter (module_utils/etcd_new_hosts.py): disaster_recovery onto new machines. What the
+recovery bundle writes on each new host (the env file at its new address, the unit, the CA certificates), checked
+against the snapshot's record of it; the members read as they will be; and the refusals, each before anything
+changes."""
 
 import hashlib
 import json
