@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command (`make test`): sets everything up on a fresh Debian 12 machine (tests/lab/setup.sh),
 # then runs, in order: unit tests, ansible-test sanity, ansible-lint (production profile), yamllint,
-# ruff, antsibull-changelog lint, and the molecule scenarios on etcd 3.4 (bookworm) and 3.5 (trixie) in two labs
-# at once (with `full`, the fault suite among them), whose rows (refusals, interruptions, edges) become
+# ruff, antsibull-changelog lint, the package tests (tests/package: the tarball installed with its declared
+# dependencies, its docs, an execution environment's build context), and the molecule scenarios on etcd 3.4
+# (bookworm) and 3.5 (trixie) in two labs at once (with `full`, the fault suite among them), whose rows (refusals, interruptions, edges) become
 # docs/reliability.md; the default scenario also builds the collection tarball, installs it and runs its playbook
 # by FQCN.
 # Every step runs even when an earlier one failed; the run ends with a table of where the time went (each
@@ -10,7 +11,7 @@
 # one line "N passed, N failed" (pytest tests counted one by one, every other check as one), and
 # exits non-zero on any failure.
 #
-# usage: tests/run.sh [step...]   steps: unit sanity lint changelog molecule faults full (default: the first five,
+# usage: tests/run.sh [step...]   steps: unit sanity lint changelog package molecule faults full (default: the first six,
 #        the core set of scenarios; `full` alone: everything, every scenario and the fault suite on both versions;
 #        `faults` alone: only the fault suite, on etcd 3.4 and 3.5 at once, and the report)
 set -uo pipefail
@@ -18,8 +19,8 @@ cd "$(dirname "$0")/.."
 top=$PWD
 out=$top/tests/output
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(unit sanity lint changelog molecule)
-[ "${steps[*]}" != full ] || steps=(unit sanity lint changelog molecule full)
+[ ${#steps[@]} -gt 0 ] || steps=(unit sanity lint changelog package molecule)
+[ "${steps[*]}" != full ] || steps=(unit sanity lint changelog package molecule full)
 wants() { local s; for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
 setup_started=$(date +%s)
@@ -124,6 +125,25 @@ fi
 
 if wants changelog; then
   check changelog antsibull-changelog lint
+fi
+
+if wants package; then
+  # The collection as a user gets it (tests/package): the tarball installed offline into an empty path with the
+  # dependencies its metadata declares, ansible-doc of every module and role entry point, the antsibull-docs site,
+  # the EE's build context (ansible-builder create). Tests counted one by one; run outside the checkout.
+  bold "==> package"
+  t0=$(date +%s)
+  (cd /tmp && python -m pytest -q -p no:cacheprovider --junitxml="$out/junit/package.xml" "$top/tests/package") \
+    >"$out/logs/package.log" 2>&1
+  rc=$?
+  tail -1 "$out/logs/package.log" | sed 's/^/    /'
+  if [ -f "$out/junit/package.xml" ] && count_junit "$out/junit/package.xml" && [ $rc -eq 0 ]; then
+    step_done package $(( $(date +%s) - t0 )) PASSED
+  else
+    [ -f "$out/junit/package.xml" ] || failed=$((failed + 1))
+    failures+=(package); tail -40 "$out/logs/package.log" | sed 's/^/      /'
+    step_done package $(( $(date +%s) - t0 )) FAILED
+  fi
 fi
 
 # run_labs: the scenario runs of lab90 and lab91 (arrays of scenario:suite), the two labs at once, each its runs in

@@ -9,9 +9,12 @@ import tarfile
 import uuid
 from pathlib import Path
 
+import ansible_collections
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lab" / "pylib"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "package"))
+import artifacts
 import lab
 
 MEMBERS = {"node1": lab.address(11), "node2": lab.address(12), "node3": lab.address(13)}
@@ -135,9 +138,12 @@ def test_installed_collection_runs_by_fqcn(tmp_path):
     assert "playbooks/deploy.yml" in names and "roles/deploy/tasks/main.yml" in names
     assert not [n for n in names if n.startswith(("tests/", "extensions/", ".collections"))]
 
+    # its dependencies (galaxy.yml) offline, from the `ansible` package's collections (no Galaxy server here)
+    deps = artifacts.dependencies(Path(next(iter(ansible_collections.__path__))).parent,
+                                  ["amazon.aws", "community.crypto"], tmp_path / "deps")
     installed = tmp_path / "collections"
-    inst = subprocess.run(["ansible-galaxy", "collection", "install", "-p", str(installed), str(tarball)],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    inst = subprocess.run(["ansible-galaxy", "collection", "install", "--offline", "-p", str(installed), str(tarball),
+                           *map(str, deps)], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
     assert inst.returncode == 0, inst.stderr
     env["ANSIBLE_COLLECTIONS_PATH"] = str(installed)
     env["ANSIBLE_HOST_KEY_CHECKING"] = "False"
