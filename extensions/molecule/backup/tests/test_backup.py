@@ -241,6 +241,45 @@ def test_default_store_is_beside_the_inventory():
             default.rmdir()
 
 
+def test_in_an_awx_job_a_store_or_ca_inside_the_job_s_container_is_refused(tmp_path):
+    """Issue #27: run as an AWX/AAP job (awx_job_id, as AWX passes it), with the inventory in the job's private data
+    dir: the default store and CA beside it would go with the job's container. Each operation that needs them
+    there is refused before the lock and before any member is read, the fix named; a store on a volume outside
+    that dir, or a bucket beside it, passes."""
+    job_dir = tmp_path / "runner"
+    inv = job_dir / "inventory" / "hosts.yml"
+    inv.parent.mkdir(parents=True)
+    inv.write_text(lab.INVENTORY.read_text())
+    store = inv.parent / "etcd-backups"
+    nodes = {n: lab.fingerprint(n) for n in lab.NODES}
+    cases = [
+        ("backup", [], "the snapshot this backup takes would be kept only in etcd_backup_dir",
+         "set etcd_s3_bucket"),
+        ("verify_backup", [], "the drill reads the snapshots of etcd_backup_dir", "(etcd_verify_source=s3)"),
+        ("disaster_recovery", [], "the recovery takes its snapshot from etcd_backup_dir",
+         "recover from the bucket (etcd_recovery_source=s3)"),
+        ("deploy", ["-e", "etcd_deploy_tls=true"], "keeps the cluster's CA key in etcd_deploy_pki_dir",
+         "set etcd_deploy_pki_dir to a directory on a persistent volume"),
+    ]
+    for playbook, args, why, fix in cases:
+        proc = lab.playbook(playbook, inv, "-e", "awx_job_id=4711", *args)
+        out = lab.flat(proc.stdout)
+        assert proc.returncode != 0, out[-2000:]
+        assert f"This run is AWX/AAP job 4711, whose container and private data dir ({inv.parent}) are removed" in out
+        assert why in out and f"Nothing was changed. Fix: {fix}" in out.split(why)[1], out[-2000:]
+        assert "Take each member's lock" not in proc.stdout, f"{playbook}: refused only after the lock"
+        lab.record_refusal(f"{playbook}.yml", proc, f"an AWX/AAP job whose store or CA is inside its container "
+                           f"({playbook}{' ' + ' '.join(args) if args else ''})")
+    assert not store.exists() and not (inv.parent / "etcd-pki").exists()
+    assert {n: lab.fingerprint(n) for n in lab.NODES} == nodes
+    for name in lab.NODES:
+        assert lab.node(name).run(f"test -e {LOCK}").rc != 0, name
+    # a store on a volume outside the job's private data dir passes (check mode: nothing is written)
+    volume = tmp_path / "volume" / "etcd-backups"
+    proc = lab.playbook("backup", inv, "-e", "awx_job_id=4711", "-e", f"etcd_backup_dir={volume}", "--check")
+    assert proc.returncode == 0 and "check mode: would snapshot" in lab.flat(proc.stdout), proc.stdout[-3000:]
+
+
 def test_a_store_without_room_is_refused(tmp_path):
     if os.geteuid() != 0:
         pytest.skip("mounting a small store needs root (CI runs as root)")

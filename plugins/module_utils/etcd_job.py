@@ -1,0 +1,123 @@
+# Copyright: etcd_ops.etcd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Private to etcd_ops.etcd: not a public API, may change without notice.
+"""A run inside an AWX or AAP job: what the controller keeps would be lost with the job's container (issue #27).
+
+AWX and AAP run a job template's playbook in an execution environment: a container that is removed when the job
+ends, with the job's private data dir (the project, the inventory: /runner in the container) inside it. Every
+operation keeps something on the controller, by default beside the inventory: the snapshot store
+(`etcd_backup_dir`, `<inventory dir>/etcd-backups`) and deploy's CA (`etcd_deploy_pki_dir`, `<inventory
+dir>/etcd-pki`). In a job these defaults are inside the private data dir, so a backup there would be gone when the
+job ends, a recovery from the store would find nothing, and a TLS deploy would lose the cluster's CA key (the next
+job would make another CA that the members' certificates do not chain to).
+
+A job is told by the extra variables AWX and AAP pass to every job (`awx_job_id`, and `tower_job_id` from older
+releases). Its private data dir is the directory the inventory and the playbook share. What is kept there is
+refused, with the fix: a persistent volume mounted into the job's container (a path outside the private data
+dir), or the bucket. What is not lost is let through: the store of a backup that also copies to the bucket, the
+store of a recovery or drill that takes its snapshot from the bucket or from a given file.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+
+def job(extra_vars):
+    """The AWX/AAP job this run is, from its extra variables: its id as a string, or '' outside a job."""
+    for name in ("awx_job_id", "tower_job_id"):
+        value = (extra_vars or {}).get(name)
+        if value not in (None, ""):
+            return str(value)
+    return ""
+
+
+def private_dir(inventory_dir, playbook_dir):
+    """The job's private data dir: the deepest directory holding both the inventory and the playbook ('/runner' in
+    an execution environment). When they share only '/', the inventory's own directory."""
+    paths = [posixpath.normpath(p) for p in (inventory_dir, playbook_dir) if p]
+    if not paths:
+        return ""
+    common = posixpath.commonpath(paths) if len(paths) > 1 else paths[0]
+    if common == "/":
+        return paths[0]
+    return common
+
+
+def inside(path, directory):
+    """Whether `path` is `directory` or lies under it (both normalised; no file system access)."""
+    if not path or not directory:
+        return False
+    path, directory = posixpath.normpath(path), posixpath.normpath(directory)
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+PLACES = {
+    "backup": "etcd_backup_dir",
+    "verify_backup": "etcd_backup_dir",
+    "disaster_recovery": "etcd_backup_dir",
+    "deploy": "etcd_deploy_pki_dir",
+}
+
+
+def _lost(settings, operation):
+    """Why what `operation` keeps or reads on the controller matters (a sentence), or '' when it does not."""
+    if operation == "backup":
+        if settings.get("etcd_s3_bucket"):
+            return ""
+        return ("the snapshot this backup takes would be kept only in etcd_backup_dir ({path}), which is removed "
+                "with the job's container when the job ends")
+    if operation == "verify_backup":
+        if settings.get("etcd_verify_source", "store") != "store" or settings.get("etcd_snapshot"):
+            return ""
+        return ("the drill reads the snapshots of etcd_backup_dir ({path}), which is made anew, empty, in each "
+                "job's container")
+    if operation == "disaster_recovery":
+        if settings.get("etcd_recovery_source", "store") != "store" or settings.get("etcd_snapshot"):
+            return ""
+        return ("the recovery takes its snapshot from etcd_backup_dir ({path}), which is made anew, empty, in "
+                "each job's container: no backup of an earlier job is there")
+    if operation == "deploy":
+        if not settings.get("etcd_deploy_tls"):
+            return ""
+        return ("deploy.yml keeps the cluster's CA key in etcd_deploy_pki_dir ({path}), which is removed with the "
+                "job's container: the next job would make another CA, whose certificates the members do not "
+                "trust")
+    raise ValueError(f"unknown operation {operation!r}")
+
+
+FIXES = {
+    "backup": ("Fix: set etcd_backup_dir to a directory on a persistent volume mounted into the job's container "
+               "(outside {private}), or set etcd_s3_bucket so that every snapshot is copied to the bucket "
+               "(docs/awx.md)."),
+    "verify_backup": ("Fix: drill the bucket's copies (etcd_verify_source=s3) or the members' scheduled snapshots "
+                      "(etcd_verify_source=member), or set etcd_backup_dir to the persistent volume the backup "
+                      "jobs keep their store on (docs/awx.md)."),
+    "disaster_recovery": ("Fix: recover from the bucket (etcd_recovery_source=s3), or set etcd_backup_dir to the "
+                          "persistent volume the backup jobs keep their store on, or name the snapshot file "
+                          "(etcd_snapshot) (docs/awx.md)."),
+    "deploy": ("Fix: set etcd_deploy_pki_dir to a directory on a persistent volume mounted into the job's "
+               "container (outside {private}), and keep it for every later job (docs/awx.md)."),
+}
+
+
+def refusals(operation, settings, job_id, inventory_dir, playbook_dir):
+    """Why `operation` refuses to run in this AWX/AAP job: a list of one sentence with its fix, or [] (outside a
+    job, or when nothing it keeps or reads on the controller is inside the job's private data dir).
+
+    settings: the operation's variables (etcd_backup_dir, etcd_deploy_pki_dir, etcd_s3_bucket,
+    etcd_recovery_source, etcd_snapshot, etcd_verify_source, etcd_deploy_tls).
+    """
+    if operation not in PLACES:
+        raise ValueError(f"unknown operation {operation!r}")
+    if not job_id:
+        return []
+    private = private_dir(inventory_dir, playbook_dir)
+    path = settings.get(PLACES[operation], "")
+    why = _lost(settings, operation)
+    if not why or not inside(path, private):
+        return []
+    head = (f"This run is AWX/AAP job {job_id}, whose container and private data dir ({private}) are removed when "
+            "it ends: ")
+    return [head + why.format(path=path) + ". Nothing was changed. " + FIXES[operation].format(private=private)]

@@ -1,0 +1,28 @@
+"""The job_refusals filter (module_utils/etcd_job.py): the job told from the extra variables as the roles pass
+them (empty strings outside a job)."""
+
+from ansible_collections.etcd_ops.etcd.plugins.filter.job_refusals import FilterModule, job_refusals
+
+SETTINGS = {"etcd_backup_dir": "/runner/inventory/etcd-backups", "etcd_s3_bucket": ""}
+
+
+def test_the_filter_is_registered():
+    assert FilterModule().filters()["job_refusals"] is job_refusals
+
+
+def test_outside_a_job_as_the_roles_pass_it():
+    assert job_refusals("backup", SETTINGS, {"awx_job_id": "", "tower_job_id": ""}, "/runner/inventory",
+                        "/runner/project") == []
+
+
+def test_in_a_job_as_the_roles_pass_it():
+    got = job_refusals("backup", SETTINGS, {"awx_job_id": 12, "tower_job_id": 12}, "/runner/inventory",
+                       "/runner/project")
+    assert len(got) == 1 and "AWX/AAP job 12" in got[0]
+
+
+def test_no_inventory_dir():
+    """An inventory given as a host list has no inventory_dir: the playbook's dir stands in."""
+    got = job_refusals("backup", {"etcd_backup_dir": "/runner/project/etcd-backups", "etcd_s3_bucket": ""},
+                       {"awx_job_id": 3, "tower_job_id": ""}, None, "/runner/project")
+    assert got and "(/runner/project)" in got[0]
