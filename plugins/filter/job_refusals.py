@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import os
+
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_job import job, refusals
 
 DOCUMENTATION = r"""
@@ -35,10 +37,12 @@ options:
     description: C(inventory_dir).
     type: str
     required: true
-  playbook_dir:
-    description: C(playbook_dir).
+  start_dir:
+    description:
+      - The directory the run started in; in a job, the project's (ansible-runner starts ansible-playbook there).
+      - Default is the controller process's working directory (not the C(PWD) variable, which a process started
+        in another directory may have inherited).
     type: str
-    required: true
 """
 
 EXAMPLES = r"""
@@ -49,7 +53,7 @@ EXAMPLES = r"""
   vars:
     refusals: >-
       {{ 'backup' | etcd_ops.etcd.job_refusals({'etcd_backup_dir': etcd_backup_dir},
-         {'awx_job_id': awx_job_id | default('')}, inventory_dir, playbook_dir) }}
+         {'awx_job_id': awx_job_id | default('')}, inventory_dir) }}
 """
 
 RETURN = r"""
@@ -60,8 +64,10 @@ _value:
 """
 
 
-def job_refusals(operation, settings, job_vars, inventory_dir, playbook_dir):
-    return refusals(operation, settings, job(job_vars), inventory_dir or "", playbook_dir or "")
+def job_refusals(operation, settings, job_vars, inventory_dir, start_dir=None):
+    if start_dir is None:
+        start_dir = os.getcwd()  # the controller's: filters run in the ansible-playbook process
+    return refusals(operation, settings, job(job_vars), inventory_dir or "", start_dir or "")
 
 
 class FilterModule:

@@ -13,7 +13,9 @@ job ends, a recovery from the store would find nothing, and a TLS deploy would l
 job would make another CA that the members' certificates do not chain to).
 
 A job is told by the extra variables AWX and AAP pass to every job (`awx_job_id`, and `tower_job_id` from older
-releases). Its private data dir is the directory the inventory and the playbook share. What is kept there is
+releases). Its private data dir is the directory above the inventory's that also holds the directory the run
+started in (ansible-runner starts it in the project's, /runner/project; the playbook's own dir is the
+collection's, since a project's playbook imports etcd_ops.etcd.NAME). What is kept there is
 refused, with the fix: a persistent volume mounted into the job's container (a path outside the private data
 dir), or the bucket. What is not lost is let through: the store of a backup that also copies to the bucket, the
 store of a recovery or drill that takes its snapshot from the bucket or from a given file.
@@ -33,16 +35,22 @@ def job(extra_vars):
     return ""
 
 
-def private_dir(inventory_dir, playbook_dir):
-    """The job's private data dir: the deepest directory holding both the inventory and the playbook ('/runner' in
-    an execution environment). When they share only '/', the inventory's own directory."""
-    paths = [posixpath.normpath(p) for p in (inventory_dir, playbook_dir) if p]
-    if not paths:
-        return ""
-    common = posixpath.commonpath(paths) if len(paths) > 1 else paths[0]
-    if common == "/":
-        return paths[0]
-    return common
+def private_dir(inventory_dir, start_dir):
+    """The job's private data dir ('/runner' in an execution environment, which holds inventory/ and project/): the
+    nearest directory above the inventory's, at most two levels up and never '/', that also holds the directory
+    the run started in; else the inventory's own directory (the start dir when there is no inventory dir)."""
+    inventory = posixpath.normpath(inventory_dir) if inventory_dir else ""
+    start = posixpath.normpath(start_dir) if start_dir else ""
+    if not inventory:
+        return start
+    candidate = inventory
+    for _level in range(2):
+        candidate = posixpath.dirname(candidate)
+        if candidate == "/":
+            break
+        if inside(start, candidate):
+            return candidate
+    return inventory
 
 
 def inside(path, directory):
@@ -102,7 +110,7 @@ FIXES = {
 }
 
 
-def refusals(operation, settings, job_id, inventory_dir, playbook_dir):
+def refusals(operation, settings, job_id, inventory_dir, start_dir):
     """Why `operation` refuses to run in this AWX/AAP job: a list of one sentence with its fix, or [] (outside a
     job, or when nothing it keeps or reads on the controller is inside the job's private data dir).
 
@@ -113,7 +121,7 @@ def refusals(operation, settings, job_id, inventory_dir, playbook_dir):
         raise ValueError(f"unknown operation {operation!r}")
     if not job_id:
         return []
-    private = private_dir(inventory_dir, playbook_dir)
+    private = private_dir(inventory_dir, start_dir)
     path = settings.get(PLACES[operation], "")
     why = _lost(settings, operation)
     if not why or not inside(path, private):

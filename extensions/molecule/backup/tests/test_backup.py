@@ -241,20 +241,36 @@ def test_default_store_is_beside_the_inventory():
             default.rmdir()
 
 
+def job_run(project: Path, inv: Path, playbook: str, *args: str) -> subprocess.CompletedProcess:
+    """ansible-playbook as an AWX/AAP job runs it: started in the project's dir (ansible-runner's cwd), on the
+    project's playbook that imports the collection's, with the job's extra variable awx_job_id."""
+    env = lab.user_env()
+    env["ANSIBLE_CONFIG"] = str(lab.TOP / "ansible.cfg")  # the collection from the checkout, as the EE would hold it
+    started = time.monotonic()
+    proc = subprocess.run(["ansible-playbook", "-i", str(inv), f"{playbook}.yml", "-e", "awx_job_id=4711", *args],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False)
+    proc.seconds = time.monotonic() - started
+    return proc
+
+
 def test_in_an_awx_job_a_store_or_ca_inside_the_job_s_container_is_refused(tmp_path):
-    """Issue #27: run as an AWX/AAP job (awx_job_id, as AWX passes it), with the inventory in the job's private data
-    dir: the default store and CA beside it would go with the job's container. Each operation that needs them
-    there is refused before the lock and before any member is read, the fix named; a store on a volume outside
-    that dir, or a bucket beside it, passes."""
+    """Issue #27: run as an AWX/AAP job runs it (awx_job_id; the job's private data dir holding inventory/ and
+    project/, the run started in project/, whose playbook imports the collection's): the default store and CA
+    beside the inventory would go with the job's container. Each operation that needs them there is refused
+    before the lock and before any member is read, the fix named; a store on a volume outside that dir passes."""
     job_dir = tmp_path / "runner"
-    inv = job_dir / "inventory" / "hosts.yml"
+    inv = job_dir / "inventory" / "hosts"
+    project = job_dir / "project"
     inv.parent.mkdir(parents=True)
+    project.mkdir()
     inv.write_text(lab.INVENTORY.read_text())
-    store = inv.parent / "etcd-backups"
+    for name in ("backup", "verify_backup", "disaster_recovery", "deploy"):
+        (project / f"{name}.yml").write_text(
+            f"- name: {name}\n  ansible.builtin.import_playbook: etcd_ops.etcd.{name}\n")
     nodes = {n: lab.fingerprint(n) for n in lab.NODES}
     cases = [
         ("backup", [], "the snapshot this backup takes would be kept only in etcd_backup_dir",
-         "set etcd_s3_bucket"),
+         "or set etcd_s3_bucket so that every snapshot is copied to the bucket"),
         ("verify_backup", [], "the drill reads the snapshots of etcd_backup_dir", "(etcd_verify_source=s3)"),
         ("disaster_recovery", [], "the recovery takes its snapshot from etcd_backup_dir",
          "recover from the bucket (etcd_recovery_source=s3)"),
@@ -262,21 +278,21 @@ def test_in_an_awx_job_a_store_or_ca_inside_the_job_s_container_is_refused(tmp_p
          "set etcd_deploy_pki_dir to a directory on a persistent volume"),
     ]
     for playbook, args, why, fix in cases:
-        proc = lab.playbook(playbook, inv, "-e", "awx_job_id=4711", *args)
+        proc = job_run(project, inv, playbook, *args)
         out = lab.flat(proc.stdout)
         assert proc.returncode != 0, out[-2000:]
-        assert f"This run is AWX/AAP job 4711, whose container and private data dir ({inv.parent}) are removed" in out
-        assert why in out and f"Nothing was changed. Fix: {fix}" in out.split(why)[1], out[-2000:]
+        assert f"This run is AWX/AAP job 4711, whose container and private data dir ({job_dir}) are removed" in out
+        assert why in out and "Nothing was changed. Fix: " in out and fix in out.split(why)[1], out[-2000:]
         assert "Take each member's lock" not in proc.stdout, f"{playbook}: refused only after the lock"
         lab.record_refusal(f"{playbook}.yml", proc, f"an AWX/AAP job whose store or CA is inside its container "
                            f"({playbook}{' ' + ' '.join(args) if args else ''})")
-    assert not store.exists() and not (inv.parent / "etcd-pki").exists()
+    assert not (inv.parent / "etcd-backups").exists() and not (inv.parent / "etcd-pki").exists()
     assert {n: lab.fingerprint(n) for n in lab.NODES} == nodes
     for name in lab.NODES:
         assert lab.node(name).run(f"test -e {LOCK}").rc != 0, name
     # a store on a volume outside the job's private data dir passes (check mode: nothing is written)
     volume = tmp_path / "volume" / "etcd-backups"
-    proc = lab.playbook("backup", inv, "-e", "awx_job_id=4711", "-e", f"etcd_backup_dir={volume}", "--check")
+    proc = job_run(project, inv, "backup", "-e", f"etcd_backup_dir={volume}", "--check")
     assert proc.returncode == 0 and "check mode: would snapshot" in lab.flat(proc.stdout), proc.stdout[-3000:]
 
 

@@ -6,7 +6,7 @@ import pytest
 from ansible_collections.etcd_ops.etcd.plugins.module_utils import etcd_job
 
 # an AWX/AAP execution environment: the job's private data dir is /runner, the inventory and project inside it
-INV, PLAY = "/runner/inventory", "/runner/project/playbooks"
+INV, PLAY = "/runner/inventory", "/runner/project"  # the inventory and the dir the run starts in
 STORE, PKI = "/runner/inventory/etcd-backups", "/runner/inventory/etcd-pki"
 VOLUME = "/var/lib/etcd-ops-store"
 
@@ -24,18 +24,23 @@ def test_job_is_told_by_the_extra_variables_awx_passes(extra, want):
     assert etcd_job.job(extra) == want
 
 
-@pytest.mark.parametrize("inventory_dir, playbook_dir, want", [
+@pytest.mark.parametrize("inventory_dir, start_dir, want", [
     (INV, PLAY, "/runner"),
     ("/runner/inventory/", "/runner/project", "/runner"),
     # a project whose inventory comes from the project itself
     ("/runner/project/inventories/prod", "/runner/project/playbooks", "/runner/project"),
-    # nothing shared but /: the inventory's own dir
+    ("/runner/project", "/runner/project/playbooks", "/runner"),
+    # nothing shared near the inventory: the inventory's own dir
     ("/srv/inv", "/opt/playbooks", "/srv/inv"),
+    ("/tmp/a/runner/inventory", "/tmp/checkout/playbooks", "/tmp/a/runner/inventory"),
+    # one level up is shared, even when it is as broad as /tmp
+    ("/tmp/inv", "/tmp/checkout/playbooks", "/tmp"),
+    ("/inv", "/playbooks", "/inv"),
     ("", PLAY, PLAY),
     ("", "", ""),
 ])
-def test_private_dir_is_what_the_inventory_and_the_playbook_share(inventory_dir, playbook_dir, want):
-    assert etcd_job.private_dir(inventory_dir, playbook_dir) == want
+def test_private_dir_is_the_nearest_above_the_inventory_that_holds_the_start_dir(inventory_dir, start_dir, want):
+    assert etcd_job.private_dir(inventory_dir, start_dir) == want
 
 
 @pytest.mark.parametrize("path, directory, want", [
