@@ -30,6 +30,13 @@ rm -rf "$out"; mkdir -p "$out/logs" "$out/junit"
 # Each step's seconds and result, for the table at the end (tests/timings.py).
 step_done() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$out/steps.tsv"; }
 step_done setup $(( $(date +%s) - setup_started )) PASSED
+# The other ansible-cores (2.16, 2.17, 2.18 on the host; 2.20, 2.21 in the controller container): sanity on each,
+# deploy's scenario on the oldest and the newest.
+if wants sanity || wants molecule; then
+  cores_started=$(date +%s)
+  bash tests/lab/cores.sh || { echo "cores set-up failed"; echo "0 passed, 1 failed"; exit 1; }
+  step_done cores $(( $(date +%s) - cores_started )) PASSED
+fi
 
 passed=0 failed=0 failures=()
 started=$(date +%s)
@@ -84,7 +91,14 @@ if wants unit || wants sanity; then
   stage_collection
   # ansible-test downloads get-pip.py from a host this machine cannot reach; give it a stand-in.
   mkdir -p "$HOME/.ansible/test/cache"
-  for v in 24_2 25_0 25_1 25_2 25_3; do cp tests/sanity/get_pip.py "$HOME/.ansible/test/cache/get_pip_$v.py"; done
+  # (the pips that ansible-test pins: 23.1.2 in 2.16 and 2.17, 24.2 in 2.18 and 2.19, 25.2 in 2.20 and 2.21)
+  for v in 23_1_2 24_2 25_2; do
+    cp tests/sanity/get_pip.py "$HOME/.ansible/test/cache/get_pip_$v.py"
+    if wants sanity; then
+      docker exec etcd-ops-lab-controller sh -c "mkdir -p /root/.ansible/test/cache &&
+        cp '$top/tests/sanity/get_pip.py' /root/.ansible/test/cache/get_pip_$v.py"
+    fi
+  done
 fi
 
 if wants unit; then
@@ -115,6 +129,23 @@ fi
 if wants sanity; then
   check sanity bash -c "set -o pipefail; cd '$colroot/ansible_collections/etcd_ops/etcd' &&
     ansible-test sanity --local --requirements --python 3.11 --color no 2>&1 | tee /dev/stderr | { ! grep -q 'All targets skipped'; }"
+  # ansible-test sanity of every other ansible-core of meta/runtime.yml's range, on its own copy of the collection
+  # (each writes its tests/output there): 2.16 to 2.18 in their venvs on the host, 2.20 and 2.21 in the controller
+  # container (Python 3.13, offline: its pip reads the wheelhouse tests/lab/cores.sh downloaded).
+  for v in 2.16 2.17 2.18 2.20 2.21; do
+    copy=$(mktemp -d /tmp/etcd-ops-sanity-$v.XXXXXX)
+    cp -a "$colroot/ansible_collections" "$copy/"
+    coll=$copy/ansible_collections/etcd_ops/etcd
+    case $v in
+      2.2*) check "sanity-$v" bash -c "set -o pipefail; docker exec -w '$coll' -e PATH=/opt/core-$v/bin:/usr/bin:/bin \
+              etcd-ops-lab-controller ansible-test sanity --local --requirements --python 3.13 --color no 2>&1 |
+              tee /dev/stderr | { ! grep -q 'All targets skipped'; }" ;;
+      *) check "sanity-$v" bash -c "set -o pipefail; cd '$coll' && PATH='$top/.cores/$v/bin':\$PATH \
+              ansible-test sanity --local --requirements --python 3.11 --color no 2>&1 |
+              tee /dev/stderr | { ! grep -q 'All targets skipped'; }" ;;
+    esac
+    rm -rf "$copy"
+  done
 fi
 
 if wants lint; then
@@ -151,6 +182,9 @@ fi
 # Two labs run at once: one scenario keeps this machine's two cores about 75% busy (playbook runs, the members'
 # Python), two keep them full. Lab 90 is the README's (172.29.90.0/24, etcd-ops-lab-node1...); lab 91 has its own
 # network, containers and inventories (ETCD_LAB_NET, ETCD_LAB_PREFIX, ETCD_LAB_ROOT: tests/lab/pylib/lab.py).
+# run_name RUN: a run's step name, molecule-SCENARIO-SUITE (with -core-VERSION when it runs on another ansible-core)
+run_name() { local r=${1/:/-}; echo "molecule-${r/@/-core-}"; }
+
 run_labs() {
   mkdir -p "$out/lab-91/tests/lab"
   for inv in inventory.yml inventory5.yml; do
@@ -159,14 +193,20 @@ run_labs() {
   # lab_runs LAB RUN...: one lab's scenario runs, in turn. Each run gets a state directory of its own, empty:
   # molecule's default one (~/.ansible/tmp) outlives the containers, and a state that says "created" skips the
   # create step.
+  # A run is SCENARIO:SUITE, or SCENARIO:SUITE@CORE to run the collection's playbooks on another ansible-core
+  # (ETCD_LAB_CORE: tests/lab/bin/core, first in PATH; molecule and the tests stay on the test venv's).
   lab_runs() {
-    local lab=$1 run; shift
-    local labenv=()
+    local lab=$1 run name suite core; shift
+    local labenv=() coreenv=()
     [ "$lab" = 90 ] || labenv=("ETCD_LAB_NET=$lab" "ETCD_LAB_PREFIX=etcd-ops-lab-$lab" "ETCD_LAB_ROOT=$out/lab-$lab")
     for run in "$@"; do
-      check "molecule-${run/:/-}" env "${labenv[@]}" "ETCD_LAB_SUITE=${run#*:}" \
-        "PYTEST_ADDOPTS=--junitxml=$out/junit/molecule-${run/:/-}.xml" \
-        "MOLECULE_EPHEMERAL_DIRECTORY=$out/molecule/molecule-${run/:/-}" molecule test -s "${run%%:*}"
+      name=$(run_name "$run") suite=${run#*:} core=
+      case "$suite" in *@*) core=${suite#*@} suite=${suite%@*} ;; esac
+      coreenv=()
+      [ -z "$core" ] || coreenv=("ETCD_LAB_CORE=$core" "ETCD_LAB_HOST_BIN=$top/.venv/bin" "PATH=$top/tests/lab/bin:$PATH")
+      check "$name" env "${labenv[@]}" "${coreenv[@]}" "ETCD_LAB_SUITE=$suite" \
+        "PYTEST_ADDOPTS=--junitxml=$out/junit/$name.xml" \
+        "MOLECULE_EPHEMERAL_DIRECTORY=$out/molecule/$name" molecule test -s "${run%%:*}"
     done
   }
   labs_started=$(date +%s)
@@ -181,7 +221,7 @@ run_labs() {
   labs_secs=$(( $(date +%s) - labs_started )) labs_result=PASSED
   cat "$out"/steps.tsv.9[01] >>"$out/steps.tsv" 2>/dev/null
   for run in "${lab90[@]}" "${lab91[@]}"; do
-    name=molecule-${run/:/-}
+    name=$(run_name "$run")
     if grep -q "^$name"$'\t[0-9]*\tPASSED' "$out/steps.tsv"; then passed=$((passed + 1))
     else failed=$((failed + 1)) failures+=("$name") labs_result=FAILED; fi
     [ -f "$out/junit/$name.xml" ] && count_junit "$out/junit/$name.xml"
@@ -204,8 +244,10 @@ if wants molecule; then
   # fault suite on both versions (docs/testing.md). Any of them runs alone (after `make lab-down` if a lab runs):
   # ETCD_LAB_SUITE=bookworm molecule test -s NAME. The two lists take about as long each.
   lab90=(disaster_recovery:trixie backup:trixie tls:trixie disaster_recovery_5:bookworm verify_backup:trixie)
-  lab91=(disaster_recovery:bookworm replace_member:trixie default:bookworm default:trixie disaster_recovery_5:trixie
-         runbook:trixie verify_backup:bookworm)
+  # deploy runs on the oldest and the newest ansible-core tested (2.16 on Python 3.11, 2.21 in the controller
+  # container on Python 3.13; issue #27), every other scenario on the test venv's 2.19.
+  lab91=(disaster_recovery:bookworm replace_member:trixie default:bookworm@2.16 default:trixie@2.21
+         disaster_recovery_5:trixie runbook:trixie verify_backup:bookworm)
   if wants full; then
     # s3 stays in lab 90: its S3 server listens on the controller's loopback
     lab90+=(modules:bookworm s3:trixie backup:bookworm deploy_refusals:bookworm faults:bookworm)

@@ -39,11 +39,12 @@ debootstrap --variant=minbase --merged-usr \
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"; }
 mount -t proc proc "$root/proc"
 
-# etcd's packages and their dependencies, downloaded but not installed, served from a local repository.
+# etcd's packages and their dependencies, downloaded but not installed, served from a local repository; with them
+# zstd and age, which the controller container (tests/lab/cores.sh, trixie) installs from there.
 echo "deb $mirror $suite main" > "$root/etc/apt/sources.list"
 in_root apt-get -qq update
 in_root apt-get clean
-in_root apt-get -qq install --download-only -y etcd-server etcd-client
+in_root apt-get -qq install --download-only -y etcd-server etcd-client zstd age
 mkdir -p "$root/opt/lab-repo"
 mv "$root"/var/cache/apt/archives/*.deb "$root/opt/lab-repo/"
 (cd "$root/opt/lab-repo" && in_root sh -c 'cd /opt/lab-repo && apt-ftparchive packages . > Packages')

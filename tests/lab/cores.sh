@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The other ansible-cores of the test command (issue #27), beside the test venv's 2.19; quick when all is there:
+#   - .cores/2.16, .cores/2.17, .cores/2.18: venvs on the host's Python 3.11 (tests/cores/core-VERSION.txt),
+#     rebuilt when their pins change;
+#   - .cores/wheels-py3.13: the wheels of 2.20 and 2.21 (they need Python 3.12 or newer), of their sanity tests'
+#     pinned requirements and of pip, downloaded here for Python 3.13 (the controller container reaches no index);
+#   - the controller container etcd-ops-lab-controller, from the lab's trixie image (Python 3.13): zstd and age
+#     from the image's local repository (the controller's tools for the bucket's copies), /opt/core-2.20 and
+#     /opt/core-2.21 installed from the wheelhouse. It shares the host's network and process table and sees the
+#     checkout, /tmp and the lab's SSH key at the same paths: a controller like the host, with another
+#     ansible-core (tests/lab/bin/core runs the ansible tools there).
+# usage: tests/lab/cores.sh      (tests/run.sh runs it after tests/lab/setup.sh)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+top=$PWD
+log() { printf '\033[1m[cores]\033[0m %s\n' "$*"; }
+mkdir -p .cores
+
+# 1. The host's venvs, in parallel.
+host_venv() {
+  local v=$1 want
+  want=$(sha256sum "tests/cores/core-$v.txt" | cut -d' ' -f1)
+  [ "$(cat ".cores/$v/.requirements.sha256" 2>/dev/null)" = "$want" ] && return 0
+  rm -rf ".cores/$v"
+  python3 -m venv ".cores/$v"
+  ".cores/$v/bin/pip" install -q --disable-pip-version-check -r "tests/cores/core-$v.txt" >".cores/pip-$v.log" 2>&1 ||
+    { grep -v 'is ignored' ".cores/pip-$v.log" | tail -20 >&2; return 1; }
+  echo "$want" >".cores/$v/.requirements.sha256"
+}
+pids=()
+for v in 2.16 2.17 2.18; do host_venv "$v" & pids+=("$!"); done
+for pid in "${pids[@]}"; do wait "$pid"; done
+for v in 2.16 2.17 2.18; do log "$v: $(".cores/$v/bin/ansible" --version | head -1)"; done
+
+# 2. The wheelhouse for Python 3.13.
+wheels=.cores/wheels-py3.13
+want=$(cat tests/cores/core-2.20.txt tests/cores/core-2.21.txt | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$wheels/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
+  rm -rf "$wheels"; mkdir -p "$wheels"
+  download() {
+    python3 -m pip download -q --disable-pip-version-check -d "$wheels" --python-version 3.13 --only-binary=:all: \
+      --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+      --platform any "$@" >>.cores/pip-wheels.log 2>&1 || { grep -v 'is ignored' .cores/pip-wheels.log | tail -20 >&2; exit 1; }
+  }
+  download pip
+  for v in 2.20 2.21; do
+    download -r "tests/cores/core-$v.txt"
+    # ansible-test's pinned requirements of each sanity test (complete pins: no dependency resolution)
+    core=$(ls "$wheels"/ansible_core-"$v".*-py3-none-any.whl | head -1)
+    reqs=$(mktemp -d)
+    python3 - "$core" "$reqs" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as whl:
+    for name in whl.namelist():
+        base = name.rsplit("/", 1)[-1]
+        if name.startswith("ansible_test/_data/requirements/") and base.startswith(("sanity.", "ansible-test")) \
+                and base.endswith(".txt"):
+            open(f"{sys.argv[2]}/{base}", "wb").write(whl.read(name))
+PY
+    for f in "$reqs"/*.txt; do download --no-deps -r "$f"; done
+    # the pip that ansible-test pins for its venvs
+    pin=$(unzip -p "$core" ansible_test/_internal/python_requirements.py | sed -n "s/^ *pip='\([0-9.]*\)',.*/\1/p" | head -1)
+    download --no-deps "pip==$pin"
+    rm -rf "$reqs"
+  done
+  echo "$want" >"$wheels/.requirements.sha256"
+fi
+log "wheelhouse for Python 3.13: $(ls "$wheels" | grep -c whl) wheels"
+
+# 3. The controller container.
+ctl=etcd-ops-lab-controller
+docker rm -f "$ctl" >/dev/null 2>&1 || true
+mounts=(-v "$top:$top" -v /tmp:/tmp -v "$HOME/.cache/etcd-ops-lab:$HOME/.cache/etcd-ops-lab:ro"
+        -v "$top/$wheels:/wheelhouse:ro")
+venv=$(readlink -f .venv)
+case "$venv" in "$top"/*) ;; *) mounts+=(-v "$venv:$venv:ro") ;; esac
+docker run -d --name "$ctl" --network host --pid host "${mounts[@]}" --entrypoint sleep etcd-ops-lab:trixie infinity \
+  >/dev/null
+docker exec -i "$ctl" bash -s <<SH >.cores/controller.log 2>&1 || { tail -20 .cores/controller.log >&2; exit 1; }
+set -e
+printf '[global]\nno-index = true\nfind-links = /wheelhouse\ndisable-pip-version-check = true\n' >/etc/pip.conf
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends zstd age
+mkdir -p /root/.ansible/test/cache
+for v in 2.20 2.21; do
+  python3 -m venv --without-pip /opt/core-\$v
+  /opt/core-\$v/bin/python \$(ls /wheelhouse/pip-*.whl | sort -V | tail -1)/pip install -q --no-compile -r $top/tests/cores/core-\$v.txt
+done
+SH
+for v in 2.20 2.21; do log "$v: $(docker exec "$ctl" "/opt/core-$v/bin/ansible" --version | head -1) (controller container)"; done
