@@ -30,13 +30,30 @@ rm -rf "$out"; mkdir -p "$out/logs" "$out/junit"
 # Each step's seconds and result, for the table at the end (tests/timings.py).
 step_done() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$out/steps.tsv"; }
 step_done setup $(( $(date +%s) - setup_started )) PASSED
-# The other ansible-cores (2.16, 2.17, 2.18 on the host; 2.20, 2.21 in the controller container): sanity on each,
-# deploy's scenario on the oldest and the newest.
+# The other ansible-cores (issue #27): the oldest and the newest tested, 2.16 (host) and 2.21 (the controller
+# container), get ansible-test sanity and deploy's scenario; with `full`, 2.17, 2.18 (host) and 2.20 (container) get
+# sanity too. Set up in the background (tests/lab/cores.sh: venvs, wheelhouse, container) while the first steps
+# run; wait_cores waits for it.
+extra_cores=(2.16 2.21)
+wants full && extra_cores=(2.16 2.17 2.18 2.20 2.21)
+cores_pid=
 if wants sanity || wants molecule; then
   cores_started=$(date +%s)
-  bash tests/lab/cores.sh || { echo "cores set-up failed"; echo "0 passed, 1 failed"; exit 1; }
-  step_done cores $(( $(date +%s) - cores_started )) PASSED
+  bash tests/lab/cores.sh "${extra_cores[@]}" >"$out/logs/cores.log" 2>&1 &
+  cores_pid=$!
 fi
+wait_cores() {
+  [ -n "$cores_pid" ] || return 0
+  local rc=0
+  wait "$cores_pid" || rc=$?
+  cores_pid=
+  sed 's/^/    /' "$out/logs/cores.log" | grep -v 'is ignored' | tail -8
+  if [ $rc -eq 0 ]; then step_done cores $(( $(date +%s) - cores_started )) PASSED
+  else
+    step_done cores $(( $(date +%s) - cores_started )) FAILED; failed=$((failed + 1)); failures+=(cores)
+  fi
+  return $rc
+}
 
 passed=0 failed=0 failures=()
 started=$(date +%s)
@@ -94,10 +111,6 @@ if wants unit || wants sanity; then
   # (the pips that ansible-test pins: 23.1.2 in 2.16 and 2.17, 24.2 in 2.18 and 2.19, 25.2 in 2.20 and 2.21)
   for v in 23_1_2 24_2 25_2; do
     cp tests/sanity/get_pip.py "$HOME/.ansible/test/cache/get_pip_$v.py"
-    if wants sanity; then
-      docker exec etcd-ops-lab-controller sh -c "mkdir -p /root/.ansible/test/cache &&
-        cp '$top/tests/sanity/get_pip.py' /root/.ansible/test/cache/get_pip_$v.py"
-    fi
   done
 fi
 
@@ -129,24 +142,45 @@ fi
 if wants sanity; then
   check sanity bash -c "set -o pipefail; cd '$colroot/ansible_collections/etcd_ops/etcd' &&
     ansible-test sanity --local --requirements --python 3.11 --color no 2>&1 | tee /dev/stderr | { ! grep -q 'All targets skipped'; }"
-  # ansible-test sanity of every other ansible-core of meta/runtime.yml's range, on its own copy of the collection
-  # (each writes its tests/output there): 2.16 to 2.18 in their venvs on the host, 2.20 and 2.21 in the controller
-  # container (Python 3.13, offline: its pip reads the wheelhouse tests/lab/cores.sh downloaded).
-  for v in 2.16 2.17 2.18 2.20 2.21; do
+fi
+
+# sanity_cores: ansible-test sanity of the other ansible-cores (extra_cores), each on its own copy of the collection
+# (each writes its tests/output there): 2.16 to 2.18 in their venvs on the host, 2.20 and 2.21 in the controller
+# container (Python 3.13, offline: its pip reads the wheelhouse tests/lab/cores.sh downloaded). In the background
+# while the labs run (their steps are counted after the labs: sanity_cores_done).
+sanity_cores() {
+  local v copy coll rc
+  mkdir -p "$out/cores"
+  for v in "${extra_cores[@]}"; do
     copy=$(mktemp -d /tmp/etcd-ops-sanity-$v.XXXXXX)
     cp -a "$colroot/ansible_collections" "$copy/"
     coll=$copy/ansible_collections/etcd_ops/etcd
+    t0=$(date +%s)
     case $v in
-      2.2*) check "sanity-$v" bash -c "set -o pipefail; docker exec -w '$coll' -e PATH=/opt/core-$v/bin:/usr/bin:/bin \
-              etcd-ops-lab-controller ansible-test sanity --local --requirements --python 3.13 --color no 2>&1 |
-              tee /dev/stderr | { ! grep -q 'All targets skipped'; }" ;;
-      *) check "sanity-$v" bash -c "set -o pipefail; cd '$coll' && PATH='$top/.cores/$v/bin':\$PATH \
-              ansible-test sanity --local --requirements --python 3.11 --color no 2>&1 |
-              tee /dev/stderr | { ! grep -q 'All targets skipped'; }" ;;
-    esac
+      2.2*) docker exec -w "$coll" -e PATH="/opt/core-$v/bin:/usr/bin:/bin" etcd-ops-lab-controller \
+              ansible-test sanity --local --requirements --python 3.13 --color no ;;
+      *) (cd "$coll" && PATH="$top/.cores/$v/bin:$PATH" ansible-test sanity --local --requirements --python 3.11 \
+            --color no) ;;
+    esac >"$out/logs/sanity-$v.log" 2>&1
+    rc=$?
+    grep -q 'All targets skipped' "$out/logs/sanity-$v.log" && rc=1
+    printf '%s\t%s\n' "$rc" "$(( $(date +%s) - t0 ))" >"$out/cores/sanity-$v"
     rm -rf "$copy"
   done
-fi
+}
+sanity_cores_done() {
+  local v rc secs
+  for v in "${extra_cores[@]}"; do
+    IFS=$'\t' read -r rc secs <"$out/cores/sanity-$v" 2>/dev/null || { rc=1 secs=0; }
+    if [ "$rc" = 0 ]; then
+      echo "    PASSED sanity-$v (${secs}s, beside the labs)"; passed=$((passed + 1)); step_done "sanity-$v" "$secs" PASSED
+    else
+      echo "    FAILED sanity-$v (${secs}s), last lines of $out/logs/sanity-$v.log:"
+      grep -E '^(ERROR|FATAL)' "$out/logs/sanity-$v.log" | tail -20 | sed 's/^/      /'
+      failed=$((failed + 1)); failures+=("sanity-$v"); step_done "sanity-$v" "$secs" FAILED
+    fi
+  done
+}
 
 if wants lint; then
   check ansible-lint ansible-lint --profile production --offline
@@ -233,6 +267,14 @@ run_labs() {
   sed -n '/rows passed/p' docs/reliability.md | sed 's/^/    /'
 }
 
+# The other ansible-cores: set up by now; their sanity beside the labs (or alone, without them).
+sanity_pid=
+if wants sanity || wants molecule; then wait_cores || true; fi
+if wants sanity && [ -f .cores/.ready ]; then
+  if wants molecule; then sanity_cores & sanity_pid=$!
+  else sanity_cores; sanity_cores_done; fi
+fi
+
 if wants molecule; then
   # The core set, within 45 minutes on this machine: each operation on etcd 3.4 (bookworm) and 3.5 (trixie) where
   # they differ (recovery; deploy on bare hosts; five members and WAL dirs), the rest on 3.5 (Python 3.13 on the
@@ -261,6 +303,11 @@ if wants faults && ! wants molecule; then
   # the revision bump)
   lab90=(faults:bookworm) lab91=(faults:trixie)
   run_labs
+fi
+
+if [ -n "$sanity_pid" ]; then
+  bold "==> sanity of the other ansible-cores (${extra_cores[*]})"
+  wait "$sanity_pid"; sanity_cores_done
 fi
 
 echo

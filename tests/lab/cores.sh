@@ -9,12 +9,20 @@
 #     /opt/core-2.21 installed from the wheelhouse. It shares the host's network and process table and sees the
 #     checkout, /tmp and the lab's SSH key at the same paths: a controller like the host, with another
 #     ansible-core (tests/lab/bin/core runs the ansible tools there).
-# usage: tests/lab/cores.sh      (tests/run.sh runs it after tests/lab/setup.sh)
+# usage: tests/lab/cores.sh [VERSION...]   (default: all five; tests/run.sh runs it after tests/lab/setup.sh, with
+#        2.16 and 2.21 for `make test`)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$PWD
 log() { printf '\033[1m[cores]\033[0m %s\n' "$*"; }
 mkdir -p .cores
+rm -f .cores/.ready
+want_cores=("$@")
+[ ${#want_cores[@]} -gt 0 ] || want_cores=(2.16 2.17 2.18 2.20 2.21)
+host_cores=() ctl_cores=()
+for v in "${want_cores[@]}"; do
+  case "$v" in 2.16|2.17|2.18) host_cores+=("$v") ;; 2.20|2.21) ctl_cores+=("$v") ;; *) echo "no such core: $v" >&2; exit 2 ;; esac
+done
 
 # 1. The host's venvs, in parallel.
 host_venv() {
@@ -28,13 +36,15 @@ host_venv() {
   echo "$want" >".cores/$v/.requirements.sha256"
 }
 pids=()
-for v in 2.16 2.17 2.18; do host_venv "$v" & pids+=("$!"); done
+for v in "${host_cores[@]}"; do host_venv "$v" & pids+=("$!"); done
 for pid in "${pids[@]}"; do wait "$pid"; done
-for v in 2.16 2.17 2.18; do log "$v: $(".cores/$v/bin/ansible" --version | head -1)"; done
+for v in "${host_cores[@]}"; do log "$v: $(".cores/$v/bin/ansible" --version | head -1)"; done
+[ ${#ctl_cores[@]} -gt 0 ] || { touch .cores/.ready; exit 0; }
 
 # 2. The wheelhouse for Python 3.13.
 wheels=.cores/wheels-py3.13
-want=$(cat tests/cores/core-2.20.txt tests/cores/core-2.21.txt | sha256sum | cut -d' ' -f1)
+pins=(); for v in "${ctl_cores[@]}"; do pins+=("tests/cores/core-$v.txt"); done
+want=$(cat "${pins[@]}" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$wheels/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
   rm -rf "$wheels"; mkdir -p "$wheels"
   download() {
@@ -43,7 +53,7 @@ if [ "$(cat "$wheels/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
       --platform any "$@" >>.cores/pip-wheels.log 2>&1 || { grep -v 'is ignored' .cores/pip-wheels.log | tail -20 >&2; exit 1; }
   }
   download pip
-  for v in 2.20 2.21; do
+  for v in "${ctl_cores[@]}"; do
     download -r "tests/cores/core-$v.txt"
     # ansible-test's pinned requirements of each sanity test (complete pins: no dependency resolution)
     core=$(ls "$wheels"/ansible_core-"$v".*-py3-none-any.whl | head -1)
@@ -81,9 +91,11 @@ set -e
 printf '[global]\nno-index = true\nfind-links = /wheelhouse\ndisable-pip-version-check = true\n' >/etc/pip.conf
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends zstd age
 mkdir -p /root/.ansible/test/cache
-for v in 2.20 2.21; do
+for pin in 23_1_2 24_2 25_2; do cp $top/tests/sanity/get_pip.py /root/.ansible/test/cache/get_pip_\$pin.py; done
+for v in ${ctl_cores[*]}; do
   python3 -m venv --without-pip /opt/core-\$v
   /opt/core-\$v/bin/python \$(ls /wheelhouse/pip-*.whl | sort -V | tail -1)/pip install -q --no-compile -r $top/tests/cores/core-\$v.txt
 done
 SH
-for v in 2.20 2.21; do log "$v: $(docker exec "$ctl" "/opt/core-$v/bin/ansible" --version | head -1) (controller container)"; done
+for v in "${ctl_cores[@]}"; do log "$v: $(docker exec "$ctl" "/opt/core-$v/bin/ansible" --version | head -1) (controller container)"; done
+touch .cores/.ready
