@@ -173,7 +173,7 @@ sanity_cores_done() {
   for v in "${extra_cores[@]}"; do
     IFS=$'\t' read -r rc secs <"$out/cores/sanity-$v" 2>/dev/null || { rc=1 secs=0; }
     if [ "$rc" = 0 ]; then
-      echo "    PASSED sanity-$v (${secs}s, beside the labs)"; passed=$((passed + 1)); step_done "sanity-$v" "$secs" PASSED
+      echo "    PASSED sanity-$v (${secs}s, in the background)"; passed=$((passed + 1)); step_done "sanity-$v" "$secs" PASSED
     else
       echo "    FAILED sanity-$v (${secs}s), last lines of $out/logs/sanity-$v.log:"
       grep -E '^(ERROR|FATAL)' "$out/logs/sanity-$v.log" | tail -20 | sed 's/^/      /'

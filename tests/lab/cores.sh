@@ -38,7 +38,7 @@ host_venv() {
 pids=()
 for v in "${host_cores[@]}"; do host_venv "$v" & pids+=("$!"); done
 for pid in "${pids[@]}"; do wait "$pid"; done
-for v in "${host_cores[@]}"; do log "$v: $(".cores/$v/bin/ansible" --version | head -1)"; done
+for v in "${host_cores[@]}"; do log "$v: $(".cores/$v/bin/ansible" --version | sed -n 1p)"; done
 [ ${#ctl_cores[@]} -gt 0 ] || { touch .cores/.ready; exit 0; }
 
 # 2. The wheelhouse for Python 3.13.
@@ -97,5 +97,5 @@ for v in ${ctl_cores[*]}; do
   /opt/core-\$v/bin/python \$(ls /wheelhouse/pip-*.whl | sort -V | tail -1)/pip install -q --no-compile -r $top/tests/cores/core-\$v.txt
 done
 SH
-for v in "${ctl_cores[@]}"; do log "$v: $(docker exec "$ctl" "/opt/core-$v/bin/ansible" --version | head -1) (controller container)"; done
+for v in "${ctl_cores[@]}"; do log "$v: $(docker exec "$ctl" "/opt/core-$v/bin/ansible" --version | sed -n 1p) (controller container)"; done
 touch .cores/.ready
