@@ -11,9 +11,10 @@
 # one line "N passed, N failed" (pytest tests counted one by one, every other check as one), and
 # exits non-zero on any failure.
 #
-# usage: tests/run.sh [step...]   steps: unit sanity lint changelog package molecule faults full (default: the first six,
+# usage: tests/run.sh [step...]   steps: unit sanity lint changelog package molecule cores faults full (default: the first six,
 #        the core set of scenarios; `full` alone: everything, every scenario and the fault suite on both versions;
-#        `faults` alone: only the fault suite, on etcd 3.4 and 3.5 at once, and the report)
+#        `faults` alone: only the fault suite, on etcd 3.4 and 3.5 at once, and the report; `cores`: ansible-test
+#        sanity on the other ansible-cores, 2.16, 2.17, 2.18, 2.20 and 2.21, which `full` runs too)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -30,29 +31,41 @@ rm -rf "$out"; mkdir -p "$out/logs" "$out/junit"
 # Each step's seconds and result, for the table at the end (tests/timings.py).
 step_done() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$out/steps.tsv"; }
 step_done setup $(( $(date +%s) - setup_started )) PASSED
-# The other ansible-cores (issue #27): the oldest and the newest tested, 2.16 (host) and 2.21 (the controller
-# container), get ansible-test sanity and deploy's scenario; with `full`, 2.17, 2.18 (host) and 2.20 (container) get
-# sanity too. Set up in the background (tests/lab/cores.sh: venvs, wheelhouse, container) while the first steps
-# run; wait_cores waits for it.
-extra_cores=(2.16 2.21)
-wants full && extra_cores=(2.16 2.17 2.18 2.20 2.21)
-cores_pid=
-if wants sanity || wants molecule; then
-  cores_started=$(date +%s)
-  bash tests/lab/cores.sh "${extra_cores[@]}" >"$out/logs/cores.log" 2>&1 &
-  cores_pid=$!
+# The other ansible-cores (issue #27): deploy's scenario runs on the oldest and the newest tested, 2.16 (host) and
+# 2.21 (the controller container). `tests/run.sh cores` (and `full`) adds ansible-test sanity of 2.16, 2.17, 2.18
+# (host), 2.20 and 2.21 (container). They are set up in the background (tests/lab/cores.sh: venvs, wheelhouse,
+# container) from the start; nothing waits for them but the runs and the sanity that use them (cores_wait), so a slow
+# set-up on a cold machine delays no lab.
+extra_cores=(2.16 2.21) sanity_cores_list=()
+if wants full || wants cores; then
+  extra_cores=(2.16 2.17 2.18 2.20 2.21) sanity_cores_list=("${extra_cores[@]}")
 fi
-wait_cores() {
-  [ -n "$cores_pid" ] || return 0
-  local rc=0
-  wait "$cores_pid" || rc=$?
-  cores_pid=
-  sed 's/^/    /' "$out/logs/cores.log" | grep -v 'is ignored' | tail -8
-  if [ $rc -eq 0 ]; then step_done cores $(( $(date +%s) - cores_started )) PASSED
+cores_result=$out/cores/setup
+mkdir -p "$out/cores"
+if wants molecule || [ ${#sanity_cores_list[@]} -gt 0 ]; then
+  (t0=$(date +%s); bash tests/lab/cores.sh "${extra_cores[@]}" >"$out/logs/cores.log" 2>&1
+   rc=$?; printf '%s\t%s\n' "$rc" "$(( $(date +%s) - t0 ))" >"$cores_result.tmp"; mv "$cores_result.tmp" "$cores_result") &
+else
+  cores_result=
+fi
+# cores_wait: wait (from any shell: the labs run in subshells) until the set-up of the other cores ended; fails if it
+# failed.
+cores_wait() {
+  [ -n "$cores_result" ] || return 1
+  until [ -f "$cores_result" ]; do sleep 2; done
+  [ "$(cut -f1 "$cores_result")" = 0 ]
+}
+# cores_done: the set-up's step in the table, once it ended.
+cores_done() {
+  [ -n "$cores_result" ] || return 0
+  cores_wait; local rc secs
+  IFS=$'\t' read -r rc secs <"$cores_result"
+  if [ "$rc" = 0 ]; then step_done cores "$secs" PASSED
   else
-    step_done cores $(( $(date +%s) - cores_started )) FAILED; failed=$((failed + 1)); failures+=(cores)
+    echo "    FAILED cores (${secs}s), last lines of $out/logs/cores.log:"
+    grep -v 'is ignored' "$out/logs/cores.log" | tail -20 | sed 's/^/      /'
+    step_done cores "$secs" FAILED; failed=$((failed + 1)); failures+=(cores)
   fi
-  return $rc
 }
 
 passed=0 failed=0 failures=()
@@ -104,7 +117,7 @@ stage_collection() {
   git ls-files -co --exclude-standard | grep -v '^\.collections/' | tar -cf - -T - | tar -xf - -C "$colroot/ansible_collections/etcd_ops/etcd"
 }
 
-if wants unit || wants sanity; then
+if wants unit || wants sanity || [ ${#sanity_cores_list[@]} -gt 0 ]; then
   stage_collection
   # ansible-test downloads get-pip.py from a host this machine cannot reach; give it a stand-in.
   mkdir -p "$HOME/.ansible/test/cache"
@@ -114,6 +127,22 @@ if wants unit || wants sanity; then
   done
 fi
 
+# pytest_step NAME T0 RC LOG JUNIT...: the end of a step run by pytest: its tests counted one by one from its junit
+# files, and its line in the table (the step fails when it failed or counted nothing; the log's tail then).
+pytest_step() {
+  local name=$1 t0=$2 rc=$3 log=$4 junit counted=0; shift 4
+  for junit in "$@"; do
+    [ -f "$junit" ] && count_junit "$junit" && counted=1
+  done
+  if [ "$rc" -ne 0 ] || [ $counted -eq 0 ]; then
+    failures+=("$name"); [ $counted -eq 1 ] || failed=$((failed + 1))
+    tail -40 "$log" | sed 's/^/      /'
+    step_done "$name" $(( $(date +%s) - t0 )) FAILED
+  else
+    step_done "$name" $(( $(date +%s) - t0 )) PASSED
+  fi
+}
+
 if wants unit; then
   # ansible-test units: pytest in a venv of its own, on the collection as installed; tests counted one by one.
   bold "==> unit"
@@ -121,62 +150,68 @@ if wants unit; then
   t0=$(date +%s)
   (cd "$coldir" && ansible-test units --venv --python 3.11 --color no) >"$out/logs/unit.log" 2>&1
   rc=$?
+  grep -E '^=+ .* in [0-9.]+s' "$out/logs/unit.log" | sed 's/^/    /'
   # the units' junit files beside the scenarios' (for the slowest unit test in the table)
   n=0; for junit in "$coldir"/tests/output/junit/*.xml; do
     [ -f "$junit" ] && n=$((n + 1)) && cp "$junit" "$out/junit/unit.$n.xml"
   done
-  grep -E '^=+ .* in [0-9.]+s' "$out/logs/unit.log" | sed 's/^/    /'
-  units_counted=0
-  for junit in "$coldir"/tests/output/junit/*.xml; do
-    [ -f "$junit" ] && count_junit "$junit" && units_counted=1
-  done
-  if [ $rc -ne 0 ] || [ $units_counted -eq 0 ]; then
-    failures+=(unit); [ $units_counted -eq 1 ] || failed=$((failed + 1))
-    tail -40 "$out/logs/unit.log" | sed 's/^/      /'
-    step_done unit $(( $(date +%s) - t0 )) FAILED
-  else
-    step_done unit $(( $(date +%s) - t0 )) PASSED
-  fi
+  pytest_step unit "$t0" "$rc" "$out/logs/unit.log" "$out"/junit/unit.*.xml
 fi
+
+# ansible_test_sanity COLLECTION [CORE]: ansible-test sanity of the collection copy at COLLECTION (each run writes its
+# tests/output there), with the test venv's ansible-core, or with CORE's: 2.16 to 2.18 in their venvs on the host,
+# 2.20 and 2.21 in the controller container (Python 3.13, offline: its pip reads the wheelhouse of
+# tests/lab/cores.sh). It fails when it skipped every target.
+ansible_test_sanity() {
+  local coll=$1 core=${2:-} log rc
+  log=$(mktemp)
+  case $core in
+    "") (cd "$coll" && ansible-test sanity --local --requirements --python 3.11 --color no) ;;
+    2.2*) docker exec -w "$coll" -e PATH="/opt/core-$core/bin:/usr/bin:/bin" etcd-ops-lab-controller \
+            ansible-test sanity --local --requirements --python 3.13 --color no ;;
+    *) (cd "$coll" && PATH="$top/.cores/$core/bin:$PATH" ansible-test sanity --local --requirements --python 3.11 \
+          --color no) ;;
+  esac 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  if grep -q 'All targets skipped' "$log"; then rc=1; fi
+  rm -f "$log"
+  return "$rc"
+}
 
 if wants sanity; then
-  check sanity bash -c "set -o pipefail; cd '$colroot/ansible_collections/etcd_ops/etcd' &&
-    ansible-test sanity --local --requirements --python 3.11 --color no 2>&1 | tee /dev/stderr | { ! grep -q 'All targets skipped'; }"
+  check sanity ansible_test_sanity "$colroot/ansible_collections/etcd_ops/etcd"
 fi
 
-# sanity_cores: ansible-test sanity of the other ansible-cores (extra_cores), each on its own copy of the collection
-# (each writes its tests/output there): 2.16 to 2.18 in their venvs on the host, 2.20 and 2.21 in the controller
-# container (Python 3.13, offline: its pip reads the wheelhouse tests/lab/cores.sh downloaded). In the background
-# while the labs run (their steps are counted after the labs: sanity_cores_done).
+# sanity_cores: ansible-test sanity of the other ansible-cores (sanity_cores_list), each on its own copy of the
+# collection, in turn; each one's result in a file, counted by sanity_cores_done (it may run in the background, beside
+# the labs).
 sanity_cores() {
-  local v copy coll rc
-  mkdir -p "$out/cores"
-  for v in "${extra_cores[@]}"; do
-    copy=$(mktemp -d /tmp/etcd-ops-sanity-$v.XXXXXX)
-    cp -a "$colroot/ansible_collections" "$copy/"
-    coll=$copy/ansible_collections/etcd_ops/etcd
+  local v copy rc t0
+  for v in "${sanity_cores_list[@]}"; do
     t0=$(date +%s)
-    case $v in
-      2.2*) docker exec -w "$coll" -e PATH="/opt/core-$v/bin:/usr/bin:/bin" etcd-ops-lab-controller \
-              ansible-test sanity --local --requirements --python 3.13 --color no ;;
-      *) (cd "$coll" && PATH="$top/.cores/$v/bin:$PATH" ansible-test sanity --local --requirements --python 3.11 \
-            --color no) ;;
-    esac >"$out/logs/sanity-$v.log" 2>&1
-    rc=$?
-    grep -q 'All targets skipped' "$out/logs/sanity-$v.log" && rc=1
+    if cores_wait; then
+      copy=$(mktemp -d /tmp/etcd-ops-sanity-$v.XXXXXX)
+      cp -a "$colroot/ansible_collections" "$copy/"
+      ansible_test_sanity "$copy/ansible_collections/etcd_ops/etcd" "$v" >"$out/logs/sanity-$v.log" 2>&1
+      rc=$?
+      rm -rf "$copy"
+    else
+      echo "the set-up of the other ansible-cores failed (tests/lab/cores.sh): see $out/logs/cores.log" \
+        >"$out/logs/sanity-$v.log"
+      rc=1
+    fi
     printf '%s\t%s\n' "$rc" "$(( $(date +%s) - t0 ))" >"$out/cores/sanity-$v"
-    rm -rf "$copy"
   done
 }
 sanity_cores_done() {
   local v rc secs
-  for v in "${extra_cores[@]}"; do
+  for v in "${sanity_cores_list[@]}"; do
     IFS=$'\t' read -r rc secs <"$out/cores/sanity-$v" 2>/dev/null || { rc=1 secs=0; }
     if [ "$rc" = 0 ]; then
-      echo "    PASSED sanity-$v (${secs}s, in the background)"; passed=$((passed + 1)); step_done "sanity-$v" "$secs" PASSED
+      echo "    PASSED sanity-$v (${secs}s)"; passed=$((passed + 1)); step_done "sanity-$v" "$secs" PASSED
     else
       echo "    FAILED sanity-$v (${secs}s), last lines of $out/logs/sanity-$v.log:"
-      grep -E '^(ERROR|FATAL)' "$out/logs/sanity-$v.log" | tail -20 | sed 's/^/      /'
+      grep -E '^(ERROR|FATAL)|cores.sh' "$out/logs/sanity-$v.log" | tail -20 | sed 's/^/      /'
       failed=$((failed + 1)); failures+=("sanity-$v"); step_done "sanity-$v" "$secs" FAILED
     fi
   done
@@ -202,13 +237,7 @@ if wants package; then
     >"$out/logs/package.log" 2>&1
   rc=$?
   tail -1 "$out/logs/package.log" | sed 's/^/    /'
-  if [ -f "$out/junit/package.xml" ] && count_junit "$out/junit/package.xml" && [ $rc -eq 0 ]; then
-    step_done package $(( $(date +%s) - t0 )) PASSED
-  else
-    [ -f "$out/junit/package.xml" ] || failed=$((failed + 1))
-    failures+=(package); tail -40 "$out/logs/package.log" | sed 's/^/      /'
-    step_done package $(( $(date +%s) - t0 )) FAILED
-  fi
+  pytest_step package "$t0" "$rc" "$out/logs/package.log" "$out/junit/package.xml"
 fi
 
 # run_labs: the scenario runs of lab90 and lab91 (arrays of scenario:suite), the two labs at once, each its runs in
@@ -237,7 +266,14 @@ run_labs() {
       name=$(run_name "$run") suite=${run#*:} core=
       case "$suite" in *@*) core=${suite#*@} suite=${suite%@*} ;; esac
       coreenv=()
-      [ -z "$core" ] || coreenv=("ETCD_LAB_CORE=$core" "ETCD_LAB_HOST_BIN=$top/.venv/bin" "PATH=$top/tests/lab/bin:$PATH")
+      if [ -n "$core" ]; then
+        coreenv=("ETCD_LAB_CORE=$core" "ETCD_LAB_HOST_BIN=$top/.venv/bin" "PATH=$top/tests/lab/bin:$PATH")
+        if ! cores_wait; then
+          check "$name" bash -c 'echo "not run: the set-up of the other ansible-cores failed: $1"; exit 1' _ \
+            "$out/logs/cores.log"
+          continue
+        fi
+      fi
       check "$name" env "${labenv[@]}" "${coreenv[@]}" "ETCD_LAB_SUITE=$suite" \
         "PYTEST_ADDOPTS=--junitxml=$out/junit/$name.xml" \
         "MOLECULE_EPHEMERAL_DIRECTORY=$out/molecule/$name" molecule test -s "${run%%:*}"
@@ -245,13 +281,15 @@ run_labs() {
   }
   labs_started=$(date +%s)
   # each lab's steps go to a file of its own (check's counters are lost in a background shell): counted below
+  local lab_pids=() pid
   for lab in 90 91; do
     declare -n runs=lab$lab
     (step_done() { printf '%s\t%s\t%s\tlab %s\n' "$1" "$2" "$3" "$lab" >>"$out/steps.tsv.$lab"; }
      lab_runs "$lab" "${runs[@]}") &
+    lab_pids+=("$!")
     unset -n runs
   done
-  wait
+  for pid in "${lab_pids[@]}"; do wait "$pid"; done
   labs_secs=$(( $(date +%s) - labs_started )) labs_result=PASSED
   cat "$out"/steps.tsv.9[01] >>"$out/steps.tsv" 2>/dev/null
   for run in "${lab90[@]}" "${lab91[@]}"; do
@@ -267,10 +305,9 @@ run_labs() {
   sed -n '/rows passed/p' docs/reliability.md | sed 's/^/    /'
 }
 
-# The other ansible-cores: set up by now; their sanity beside the labs (or alone, without them).
+# The sanity of the other ansible-cores: beside the labs (or alone, without them).
 sanity_pid=
-if wants sanity || wants molecule; then wait_cores || true; fi
-if wants sanity && [ -f .cores/.ready ]; then
+if [ ${#sanity_cores_list[@]} -gt 0 ]; then
   if wants molecule; then sanity_cores & sanity_pid=$!
   else sanity_cores; sanity_cores_done; fi
 fi
@@ -288,8 +325,9 @@ if wants molecule; then
   lab90=(disaster_recovery:trixie backup:trixie tls:trixie disaster_recovery_5:bookworm verify_backup:trixie)
   # deploy runs on the oldest and the newest ansible-core tested (2.16 on Python 3.11, 2.21 in the controller
   # container on Python 3.13; issue #27), every other scenario on the test venv's 2.19.
-  lab91=(disaster_recovery:bookworm replace_member:trixie default:bookworm@2.16 default:trixie@2.21
-         disaster_recovery_5:trixie runbook:trixie verify_backup:bookworm)
+  # They come last in their lab: their set-up (tests/lab/cores.sh) has that long to end.
+  lab91=(disaster_recovery:bookworm replace_member:trixie disaster_recovery_5:trixie runbook:trixie
+         verify_backup:bookworm default:bookworm@2.16 default:trixie@2.21)
   if wants full; then
     # s3 stays in lab 90: its S3 server listens on the controller's loopback
     lab90+=(modules:bookworm s3:trixie backup:bookworm deploy_refusals:bookworm faults:bookworm)
@@ -306,9 +344,11 @@ if wants faults && ! wants molecule; then
 fi
 
 if [ -n "$sanity_pid" ]; then
-  bold "==> sanity of the other ansible-cores (${extra_cores[*]})"
+  bold "==> sanity of the other ansible-cores (${sanity_cores_list[*]})"
   wait "$sanity_pid"; sanity_cores_done
 fi
+# the set-up of the other cores in the table (failed if it failed: what used it failed with it)
+cores_done
 
 echo
 bold "Where the time went (tests/output/timings.md; seconds):"

@@ -61,52 +61,43 @@ def inside(path, directory):
     return path == directory or path.startswith(directory.rstrip("/") + "/")
 
 
-PLACES = {
-    "backup": "etcd_backup_dir",
-    "verify_backup": "etcd_backup_dir",
-    "disaster_recovery": "etcd_backup_dir",
-    "deploy": "etcd_deploy_pki_dir",
-}
+def _from_store(source_var):
+    """A drill or a recovery reads the store unless it reads another source or names its snapshot file."""
+    return lambda s: s.get(source_var, "store") == "store" and not s.get("etcd_snapshot")
 
 
-def _lost(settings, operation):
-    """Why what `operation` keeps or reads on the controller matters (a sentence), or '' when it does not."""
-    if operation == "backup":
-        if settings.get("etcd_s3_bucket"):
-            return ""
-        return ("the snapshot this backup takes would be kept only in etcd_backup_dir ({path}), which is removed "
-                "with the job's container when the job ends")
-    if operation == "verify_backup":
-        if settings.get("etcd_verify_source", "store") != "store" or settings.get("etcd_snapshot"):
-            return ""
-        return ("the drill reads the snapshots of etcd_backup_dir ({path}), which is made anew, empty, in each "
-                "job's container")
-    if operation == "disaster_recovery":
-        if settings.get("etcd_recovery_source", "store") != "store" or settings.get("etcd_snapshot"):
-            return ""
-        return ("the recovery takes its snapshot from etcd_backup_dir ({path}), which is made anew, empty, in "
-                "each job's container: no backup of an earlier job is there")
-    if operation == "deploy":
-        if not settings.get("etcd_deploy_tls"):
-            return ""
-        return ("deploy.yml keeps the cluster's CA key in etcd_deploy_pki_dir ({path}), which is removed with the "
-                "job's container: the next job would make another CA, whose certificates the members do not "
-                "trust")
-    raise ValueError(f"unknown operation {operation!r}")
-
-
-FIXES = {
-    "backup": ("Fix: set etcd_backup_dir to a directory on a persistent volume mounted into the job's container "
-               "(outside {private}), or set etcd_s3_bucket so that every snapshot is copied to the bucket "
-               "(docs/awx.md)."),
-    "verify_backup": ("Fix: drill the bucket's copies (etcd_verify_source=s3) or the members' scheduled snapshots "
-                      "(etcd_verify_source=member), or set etcd_backup_dir to the persistent volume the backup "
-                      "jobs keep their store on (docs/awx.md)."),
-    "disaster_recovery": ("Fix: recover from the bucket (etcd_recovery_source=s3), or set etcd_backup_dir to the "
-                          "persistent volume the backup jobs keep their store on, or name the snapshot file "
-                          "(etcd_snapshot) (docs/awx.md)."),
-    "deploy": ("Fix: set etcd_deploy_pki_dir to a directory on a persistent volume mounted into the job's "
-               "container (outside {private}), and keep it for every later job (docs/awx.md)."),
+# Per operation: the setting that names what it keeps or reads on the controller, when that matters (a test of the
+# settings), why (a sentence, with {path}), and the fix (with {private}, the job's private data dir).
+OPERATIONS = {
+    "backup": (
+        "etcd_backup_dir",
+        lambda s: not s.get("etcd_s3_bucket"),
+        "the snapshot this backup takes would be kept only in etcd_backup_dir ({path}), which is removed with the "
+        "job's container when the job ends",
+        "Fix: set etcd_backup_dir to a directory on a persistent volume mounted into the job's container (outside "
+        "{private}), or set etcd_s3_bucket so that every snapshot is copied to the bucket (docs/awx.md)."),
+    "verify_backup": (
+        "etcd_backup_dir",
+        _from_store("etcd_verify_source"),
+        "the drill reads the snapshots of etcd_backup_dir ({path}), which is made anew, empty, in each job's "
+        "container",
+        "Fix: drill the bucket's copies (etcd_verify_source=s3) or the members' scheduled snapshots "
+        "(etcd_verify_source=member), or set etcd_backup_dir to the persistent volume the backup jobs keep their "
+        "store on (docs/awx.md)."),
+    "disaster_recovery": (
+        "etcd_backup_dir",
+        _from_store("etcd_recovery_source"),
+        "the recovery takes its snapshot from etcd_backup_dir ({path}), which is made anew, empty, in each job's "
+        "container: no backup of an earlier job is there",
+        "Fix: recover from the bucket (etcd_recovery_source=s3), or set etcd_backup_dir to the persistent volume "
+        "the backup jobs keep their store on, or name the snapshot file (etcd_snapshot) (docs/awx.md)."),
+    "deploy": (
+        "etcd_deploy_pki_dir",
+        lambda s: bool(s.get("etcd_deploy_tls")),
+        "deploy.yml keeps the cluster's CA key in etcd_deploy_pki_dir ({path}), which is removed with the job's "
+        "container: the next job would make another CA, whose certificates the members do not trust",
+        "Fix: set etcd_deploy_pki_dir to a directory on a persistent volume mounted into the job's container "
+        "(outside {private}), and keep it for every later job (docs/awx.md)."),
 }
 
 
@@ -117,15 +108,15 @@ def refusals(operation, settings, job_id, inventory_dir, start_dir):
     settings: the operation's variables (etcd_backup_dir, etcd_deploy_pki_dir, etcd_s3_bucket,
     etcd_recovery_source, etcd_snapshot, etcd_verify_source, etcd_deploy_tls).
     """
-    if operation not in PLACES:
+    if operation not in OPERATIONS:
         raise ValueError(f"unknown operation {operation!r}")
-    if not job_id:
+    place, matters, why, fix = OPERATIONS[operation]
+    if not job_id or not matters(settings):
         return []
     private = private_dir(inventory_dir, start_dir)
-    path = settings.get(PLACES[operation], "")
-    why = _lost(settings, operation)
-    if not why or not inside(path, private):
+    path = settings.get(place, "")
+    if not inside(path, private):
         return []
     head = (f"This run is AWX/AAP job {job_id}, whose container and private data dir ({private}) are removed when "
             "it ends: ")
-    return [head + why.format(path=path) + ". Nothing was changed. " + FIXES[operation].format(private=private)]
+    return [head + why.format(path=path) + ". Nothing was changed. " + fix.format(private=private)]

@@ -24,17 +24,9 @@ for v in "${want_cores[@]}"; do
   case "$v" in 2.16|2.17|2.18) host_cores+=("$v") ;; 2.20|2.21) ctl_cores+=("$v") ;; *) echo "no such core: $v" >&2; exit 2 ;; esac
 done
 
-# 1. The host's venvs, in parallel.
-host_venv() {
-  local v=$1 want
-  want=$(sha256sum "tests/cores/core-$v.txt" | cut -d' ' -f1)
-  [ "$(cat ".cores/$v/.requirements.sha256" 2>/dev/null)" = "$want" ] && return 0
-  rm -rf ".cores/$v"
-  python3 -m venv ".cores/$v"
-  ".cores/$v/bin/pip" install -q --disable-pip-version-check -r "tests/cores/core-$v.txt" >".cores/pip-$v.log" 2>&1 ||
-    { grep -v 'is ignored' ".cores/pip-$v.log" | tail -20 >&2; return 1; }
-  echo "$want" >".cores/$v/.requirements.sha256"
-}
+# 1. The host's venvs, in parallel (tests/lab/venv.sh).
+source tests/lab/venv.sh
+host_venv() { venv_from "tests/cores/core-$1.txt" ".cores/$1" ".cores/pip-$1.log"; }
 pids=()
 for v in "${host_cores[@]}"; do host_venv "$v" & pids+=("$!"); done
 for pid in "${pids[@]}"; do wait "$pid"; done

@@ -44,21 +44,11 @@ log "docker engine $(docker version -f '{{.Server.Version}}')"
 #    openssl: the runbook scenario makes its CA the runbook's way).
 apt_install debootstrap openssh-client zstd age openssl
 
-# 3. The venv, rebuilt when the pinned requirements change.
-stamp=.venv/.requirements.sha256
-want=$(sha256sum tests/requirements.txt | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  log "creating .venv from tests/requirements.txt"
-  rm -rf .venv
-  python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
-  python3 -m venv .venv
-  if ! { .venv/bin/pip install --disable-pip-version-check --upgrade pip &&
-         .venv/bin/pip install --disable-pip-version-check -r tests/requirements.txt; } >/tmp/etcd-ops-lab-pip.log 2>&1; then
-    grep -v 'is ignored' /tmp/etcd-ops-lab-pip.log | tail -20 >&2; exit 1
-  fi
-  echo "$want" > "$stamp"
-fi
-log "venv: $(.venv/bin/ansible --version | head -1)"
+# 3. The venv (tests/lab/venv.sh).
+python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+source tests/lab/venv.sh
+venv_from tests/requirements.txt .venv /tmp/etcd-ops-lab-pip.log
+log "venv: $(.venv/bin/ansible --version | sed -n 1p)"
 
 # 4. The lab's SSH key.
 key=$HOME/.cache/etcd-ops-lab/id_ed25519
