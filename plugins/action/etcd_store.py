@@ -32,6 +32,7 @@ from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_backup_store im
 )
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_drill import merge
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_plan import snapshot_cluster
+from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_report import typed
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_snapshot_file import read_meta
 
 
@@ -147,14 +148,15 @@ class ActionModule(ActionBase):
                                                  "backup role's preflight first (it creates the store)." % path)
         try:
             if state == "drilled":
-                return dict(result, **drilled(os.path.join(path, args["name"]), args["metadata"], check))
+                return dict(result, **drilled(os.path.join(path, args["name"]), typed(args["metadata"]), check))
             if state == "saved":
                 snapshot = os.path.join(path, args["name"])
                 config = args["config"]
                 if check:
                     written = [snapshot + ext for ext in SIDECARS] + ([snapshot + SUFFIX] if config is not None else [])
                 else:
-                    written = write_sidecars(snapshot, args["sha256"], args["metadata"], config)
+                    # (typed: ansible-core before 2.19 passes the numbers of metadata built in YAML as text)
+                    written = write_sidecars(snapshot, args["sha256"], typed(args["metadata"]), config)
                 rec = record(config, args["name"]) if config is not None else {}
                 # the bundle's files, as the bucket's upload takes them
                 return dict(result, changed=True, written=sorted(written), config=rec, config_summary=summary(rec),

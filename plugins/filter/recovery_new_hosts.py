@@ -5,6 +5,8 @@ as they will be."""
 
 from __future__ import annotations
 
+import base64
+
 from ansible_collections.etcd_ops.etcd.plugins.module_utils.etcd_new_hosts import (
     ca_key,
     overlay,
@@ -34,8 +36,12 @@ options:
     elements: dict
     required: true
   text:
-    description: The bundle file's text, or none when it could not be read.
-    type: str
+    description:
+      - The bundle file as M(ansible.builtin.slurp) read it (its result; a failed or skipped read, or none, when it
+        could not be read), or the file's text.
+      - Pass the slurp's result, not its content decoded in a template - ansible-core before 2.19 turns a JSON text
+        that reads as a Python dict into one, and the sha256 check needs the file's bytes.
+    type: raw
     required: true
   record:
     description: The bundle's record in the snapshot's metadata (its C(config) field).
@@ -65,7 +71,7 @@ options:
 EXAMPLES = r"""
 - name: Work out the new hosts
   ansible.builtin.set_fact:
-    new: "{{ seen | etcd_ops.etcd.recovery_new_hosts(bundle_text, meta.config, settings) }}"
+    new: "{{ seen | etcd_ops.etcd.recovery_new_hosts(bundle_read, meta.config, settings) }}"
 """
 
 RETURN = r"""
@@ -81,10 +87,17 @@ _value:
 """
 
 
+def _bundle_data(text):
+    """The bundle file's bytes (or text), from slurp's result or the text itself; None when it was not read."""
+    if isinstance(text, dict):
+        return base64.b64decode(text["content"]) if text.get("content") and not text.get("failed") else None
+    return text or None
+
+
 def recovery_new_hosts(seen, text, record, settings, reads=None, ca_keys=None):
     settings = dict(settings or {})
     seen = list(seen or [])
-    bundle, refusal = read_bundle(text, dict(record or {}), settings.get("snapshot") or "the snapshot")
+    bundle, refusal = read_bundle(_bundle_data(text), dict(record or {}), settings.get("snapshot") or "the snapshot")
     if refusal:
         return dict(hosts={}, lines=[], report=[], refusals=[refusal], seen=seen)
     planned = plan(seen, bundle, settings)

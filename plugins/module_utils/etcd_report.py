@@ -7,6 +7,8 @@ changed by then, and the message of the task that stopped the run."""
 
 from __future__ import annotations
 
+import re
+
 # the tasks that stop a run on purpose: the gates that refuse
 GATES = ("assert", "ansible.builtin.assert", "ansible.legacy.assert", "fail", "ansible.builtin.fail",
          "ansible.legacy.fail")
@@ -69,3 +71,36 @@ def run_outcome(seen, spec, stopped=None):
                 changes=changes,
                 stopped={host: dict(task=why.get("task", ""), message=" ".join(str(why.get("message") or "").split()))
                          for host, why in stopped.items()})
+
+
+# The number fields of the reports (etcd_report_file) and of a snapshot's metadata (NAME.db.json), by name; every
+# value under `seconds` is one too. ansible-core before 2.19 renders each templated value of a YAML dict as text
+# ("40", "12.5", "None"); typed() gives them back their JSON types.
+NUMBERS = frozenset(("size", "revision", "total_keys", "keys", "hash", "kv_hash", "kv_hash_compact_revision",
+                     "duration", "restore_seconds", "serve_seconds", "kept", "keep", "bump_revision", "seconds"))
+_INT = re.compile(r"-?(0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"-?[0-9]+\.[0-9]*([eE][-+]?[0-9]+)?|-?[0-9]+[eE][-+]?[0-9]+")
+
+
+def _number(text):
+    """A number field's text as its number (None for "None" or ""); other text as it is."""
+    if text in ("", "None"):
+        return None
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    return text
+
+
+def typed(value, number=False):
+    """`value` (a report, a snapshot's metadata) with the text of its number fields (NUMBERS, and all under
+    `seconds`) made numbers again; nothing else changed. `number`: `value` is itself a number field's."""
+    if isinstance(value, dict):
+        return {key: typed(item, number or key == "seconds" or (key in NUMBERS and isinstance(item, str)))
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [typed(item, number) for item in value]
+    if number and isinstance(value, str):
+        return _number(value)
+    return value

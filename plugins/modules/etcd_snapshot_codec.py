@@ -34,7 +34,9 @@ options:
     description:
       - For O(operation=encode), the text to encrypt instead of a file (the recovery bundle's keys), written to the
         pipeline's input and never to a file in plain. It needs O(recipients). It is never logged.
-    type: str
+      - A dict or a list is written as JSON (ansible-core before 2.19 hands a JSON text that reads as a Python dict
+        over as the dict).
+    type: raw
   dest:
     description: The file to write (replaced when it exists).
     type: path
@@ -128,6 +130,7 @@ commands:
   elements: str
 """
 
+import json
 import os
 import shlex
 
@@ -170,7 +173,7 @@ def main():
         argument_spec=dict(
             operation=dict(type="str", required=True, choices=["encode", "decode"]),
             src=dict(type="path"),
-            content=dict(type="str", no_log=True),
+            content=dict(type="raw", no_log=True),
             dest=dict(type="path", required=True),
             compression=dict(type="str", default="none", choices=["none", "zstd"]),
             zstd_level=dict(type="int", default=3),
@@ -183,6 +186,10 @@ def main():
         mutually_exclusive=[("src", "content")],
     )
     p = module.params
+    if isinstance(p["content"], (dict, list)):
+        p["content"] = json.dumps(p["content"], indent=2, sort_keys=True)
+    elif p["content"] is not None and not isinstance(p["content"], str):
+        module.fail_json(msg="content must be text, a dict or a list, not %s." % type(p["content"]).__name__)
     encrypted = bool(p["recipients"]) if p["operation"] == "encode" else bool(p["identity_file"])
     result = dict(changed=False, dest=p["dest"], compression=p["compression"],
                   encryption="age" if encrypted else "none", commands=[])

@@ -26,7 +26,30 @@ done
 
 # 1. The host's venvs, in parallel (tests/lab/venv.sh).
 source tests/lab/venv.sh
-host_venv() { venv_from "tests/cores/core-$1.txt" ".cores/$1" ".cores/pip-$1.log"; }
+# tests/cores/collections-VERSION.txt, where there is one: collections taken from another `ansible` package's wheel
+# in place of the venv's own (a stamp of that file in the venv says it was done)
+host_collections() {
+  local v=$1 list="tests/cores/collections-$1.txt" want pin names site wheel name
+  [ -f "$list" ] || return 0
+  want=$(sha256sum "$list" | cut -d' ' -f1)
+  [ "$(cat ".cores/$v/.collections.sha256" 2>/dev/null)" = "$want" ] && return 0
+  site=$(".cores/$v/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ansible_collections
+  while read -r pin names; do
+    rm -rf ".cores/dl-$v"
+    python3 -m pip download -q --disable-pip-version-check --no-deps -d ".cores/dl-$v" "$pin" >>".cores/pip-$v.log" 2>&1
+    wheel=$(ls ".cores/dl-$v"/*.whl)
+    for name in $names; do
+      rm -rf "${site:?}/${name/.//}"
+      unzip -q -o "$wheel" "ansible_collections/${name/.//}/*" -d ".cores/dl-$v/x"
+      mv ".cores/dl-$v/x/ansible_collections/${name/.//}" "$site/${name/.//}"
+    done
+    rm -rf ".cores/dl-$v"
+  done < <(grep -v '^#' "$list")
+  echo "$want" >".cores/$v/.collections.sha256"
+}
+host_venv() {
+  venv_from "tests/cores/core-$1.txt" ".cores/$1" ".cores/pip-$1.log" && host_collections "$1"
+}
 pids=()
 for v in "${host_cores[@]}"; do host_venv "$v" & pids+=("$!"); done
 for pid in "${pids[@]}"; do wait "$pid"; done

@@ -87,8 +87,9 @@ def playbook(name: str, inv: Path = INVENTORY, *args: str, timeout: int = 900,
 
 
 def flat(text: str) -> str:
-    """Output with all whitespace runs made one space (messages wrap in the YAML callback)."""
-    return " ".join(text.split())
+    """Output with all whitespace runs made one space (messages wrap in the YAML callback), and a quote the YAML
+    callback doubles in a single-quoted message (ansible-core before 2.19 quotes more of them) made one again."""
+    return " ".join(text.split()).replace("''", "'")
 
 
 def recap(output: str) -> dict[str, dict[str, int]]:

@@ -3,6 +3,7 @@ recovery bundle writes on each new host (the env file at its new address, the un
 against the snapshot's record of it; the members read as they will be; and the refusals, each before anything
 changes."""
 
+import base64
 import hashlib
 import json
 
@@ -347,3 +348,26 @@ def test_a_tls_host_without_its_files_gets_them_issued_by_the_cluster_s_ca_only(
     assert out["issue"] == [] and out["ca_source"] == "" and len(out["refusals"]) == 1
     assert why in out["refusals"][0], out["refusals"][0]
     assert "this run issues them" in out["refusals"][0] and "Nothing was changed on any member." in out["refusals"][0]
+
+
+# The role passes slurp's result of the bundle file: ansible-core before 2.19 would turn its text, decoded in a
+# template, into a dict (it reads as a Python literal), and the sha256 check needs the file's bytes.
+def test_the_bundle_as_slurp_read_it_is_the_same_as_its_text():
+    seen = [fresh("node%d" % i, "10.1.0.%d" % i) for i in (1, 2, 3)]
+    txt, rec = saved(bundle())
+    hosts = settings(node1=("node1", "10.1.0.1"), node2=("node2", "10.1.0.2"), node3=("node3", "10.1.0.3"))
+    slurped = dict(content=base64.b64encode(txt.encode()).decode(), encoding="base64", source="/s/a.db.config.json")
+    assert recovery_new_hosts(seen, slurped, rec, hosts) == recovery_new_hosts(seen, txt, rec, hosts)
+    assert recovery_new_hosts(seen, slurped, rec, hosts)["refusals"] == []
+
+
+@pytest.mark.parametrize("read", [
+    dict(failed=True, msg="file not found: /s/a.db.config.json"),
+    dict(skipped=True, changed=False),
+    None,
+    "",  # a none a template rendered before ansible-core 2.19
+], ids=["failed", "skipped", "none", "empty text"])
+def test_a_bundle_slurp_could_not_read_is_not_beside_the_snapshot(read):
+    _, rec = saved(bundle())
+    out = recovery_new_hosts([fresh("node1", "10.1.0.1")], read, rec, settings(node1=("node1", "10.1.0.1")))
+    assert out["refusals"] and "is not beside it" in out["refusals"][0]
