@@ -31,9 +31,9 @@ rm -rf "$out"; mkdir -p "$out/logs" "$out/junit"
 # Each step's seconds and result, for the table at the end (tests/timings.py).
 step_done() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$out/steps.tsv"; }
 step_done setup $(( $(date +%s) - setup_started )) PASSED
-# The other ansible-cores (issue #27): deploy's scenario runs on the oldest and the newest tested, 2.16 (host) and
-# 2.21 (the controller container). `tests/run.sh cores` (and `full`) adds ansible-test sanity of 2.16, 2.17, 2.18
-# (host), 2.20 and 2.21 (container). They are set up in the background (tests/lab/cores.sh: venvs, wheelhouse,
+# The other ansible-cores (issue #27): some scenarios run on the oldest and the newest tested, 2.16 (host) and 2.21
+# (the controller container; the lists below). `tests/run.sh cores` (and `full`) adds ansible-test sanity of 2.16,
+# 2.17, 2.18 (host), 2.20 and 2.21 (container). They are set up in the background (tests/lab/cores.sh: venvs, wheelhouse,
 # container) from the start; nothing waits for them but the runs and the sanity that use them (cores_wait), so a slow
 # set-up on a cold machine delays no lab.
 extra_cores=(2.16 2.21) sanity_cores_list=()
@@ -322,16 +322,16 @@ if wants molecule; then
   # the modules and s3 scenarios, backup, replace_member, tls and runbook on 3.4, deploy_refusals, and the
   # fault suite on both versions (docs/testing.md). Any of them runs alone (after `make lab-down` if a lab runs):
   # ETCD_LAB_SUITE=bookworm molecule test -s NAME. The two lists take about as long each.
-  lab90=(disaster_recovery:trixie backup:trixie tls:trixie disaster_recovery_5:bookworm verify_backup:trixie)
-  # deploy runs on the oldest and the newest ansible-core tested (2.16 on Python 3.11, 2.21 in the controller
-  # container on Python 3.13; issue #27), every other scenario on the test venv's 2.19.
-  # They come last in their lab: their set-up (tests/lab/cores.sh) has that long to end.
-  lab91=(disaster_recovery:bookworm replace_member:trixie disaster_recovery_5:trixie runbook:trixie
+  # Runs on the oldest and the newest ansible-core tested (issue #27): deploy and disaster_recovery on 3.4 on 2.16
+  # (Python 3.11), deploy and tls on 3.5 on 2.21 (the controller container, Python 3.13); every other scenario on
+  # the test venv's 2.19. None comes first in its lab: their set-up (tests/lab/cores.sh) ends in the meantime.
+  lab90=(disaster_recovery:trixie backup:trixie tls:trixie@2.21 disaster_recovery_5:bookworm verify_backup:trixie)
+  lab91=(replace_member:trixie disaster_recovery:bookworm@2.16 disaster_recovery_5:trixie runbook:trixie
          verify_backup:bookworm default:bookworm@2.16 default:trixie@2.21)
   if wants full; then
     # s3 stays in lab 90: its S3 server listens on the controller's loopback
     lab90+=(modules:bookworm s3:trixie backup:bookworm deploy_refusals:bookworm faults:bookworm)
-    lab91+=(modules:trixie replace_member:bookworm tls:bookworm runbook:bookworm faults:trixie)
+    lab91+=(modules:trixie replace_member:bookworm tls:bookworm@2.16 runbook:bookworm faults:trixie)
   fi
   run_labs
 fi

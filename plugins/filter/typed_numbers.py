@@ -12,7 +12,8 @@ name: typed_numbers
 short_description: A report's number fields as numbers again
 version_added: 0.1.0
 description:
-  - ansible-core before 2.19 renders each templated value of a YAML dict as text, so a report built from one
+  - >-
+    ansible-core before 2.19 renders each templated value of a YAML dict as text, so a report built from one
     (C(etcd_report_file)) would say C("keys": "40") where 2.19 says C("keys": 40).
   - Gives the report's number fields back their JSON types; changes nothing else. The number fields are C(size),
     C(revision), C(total_keys), C(keys), C(hash), C(kv_hash), C(kv_hash_compact_revision), C(duration),

@@ -28,15 +28,19 @@ options:
     required: true
     choices: [encode, decode]
   src:
-    description: The file to read. Either O(src) or O(content) is given.
+    description: The file to read. Either O(src), O(content) or O(content_base64) is given.
     type: path
   content:
     description:
       - For O(operation=encode), the text to encrypt instead of a file (the recovery bundle's keys), written to the
         pipeline's input and never to a file in plain. It needs O(recipients). It is never logged.
-      - A dict or a list is written as JSON (ansible-core before 2.19 hands a JSON text that reads as a Python dict
-        over as the dict).
-    type: raw
+    type: str
+  content_base64:
+    description:
+      - O(content), base64-encoded (what the roles pass). ansible-core before 2.19 hands a JSON text that reads as a
+        Python dict over as the dict, whose every value it would then hide in the task's results (no_log).
+      - Either O(src), O(content) or O(content_base64) is given.
+    type: str
   dest:
     description: The file to write (replaced when it exists).
     type: path
@@ -130,7 +134,7 @@ commands:
   elements: str
 """
 
-import json
+import base64
 import os
 import shlex
 
@@ -173,7 +177,8 @@ def main():
         argument_spec=dict(
             operation=dict(type="str", required=True, choices=["encode", "decode"]),
             src=dict(type="path"),
-            content=dict(type="raw", no_log=True),
+            content=dict(type="str", no_log=True),
+            content_base64=dict(type="str", no_log=True),
             dest=dict(type="path", required=True),
             compression=dict(type="str", default="none", choices=["none", "zstd"]),
             zstd_level=dict(type="int", default=3),
@@ -182,18 +187,21 @@ def main():
             expected_sha256=dict(type="str"),
         ),
         supports_check_mode=True,
-        required_one_of=[("src", "content")],
-        mutually_exclusive=[("src", "content")],
+        required_one_of=[("src", "content", "content_base64")],
+        mutually_exclusive=[("src", "content", "content_base64")],
     )
     p = module.params
-    if isinstance(p["content"], (dict, list)):
-        p["content"] = json.dumps(p["content"], indent=2, sort_keys=True)
-    elif p["content"] is not None and not isinstance(p["content"], str):
-        module.fail_json(msg="content must be text, a dict or a list, not %s." % type(p["content"]).__name__)
+    content = p["content"]
+    if p["content_base64"] is not None:
+        try:
+            content = base64.b64decode(p["content_base64"], validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            module.fail_json(msg="content_base64 is not base64 of UTF-8 text.")
+        module.no_log_values.add(content)
     encrypted = bool(p["recipients"]) if p["operation"] == "encode" else bool(p["identity_file"])
     result = dict(changed=False, dest=p["dest"], compression=p["compression"],
                   encryption="age" if encrypted else "none", commands=[])
-    if p["content"] is not None and (p["operation"] != "encode" or not p["recipients"]):
+    if content is not None and (p["operation"] != "encode" or not p["recipients"]):
         module.fail_json(msg="content is only encrypted, never written in plain: it needs operation=encode and "
                              "recipients. Fix: give the age public keys to encrypt it to.", **result)
     if p["compression"] == "none" and not encrypted:
@@ -207,7 +215,7 @@ def main():
     if p["identity_file"] and not os.access(p["identity_file"], os.R_OK):
         module.fail_json(msg="The age identity file %s cannot be read. Fix: point identity_file at the private key "
                          "whose public key (age1...) the snapshot was encrypted to." % p["identity_file"], **result)
-    result["src_size"] = os.path.getsize(p["src"]) if p["src"] else len(p["content"].encode())
+    result["src_size"] = os.path.getsize(p["src"]) if p["src"] else len(content.encode())
     stages = pipeline(module, p)
 
     if p["operation"] == "decode" and p["expected_sha256"]:
@@ -226,7 +234,7 @@ def main():
     old_umask = os.umask(0o077)  # the decoded snapshot holds every secret of the cluster: 0600 from its first byte
     try:
         rc, out, err = module.run_command(line, use_unsafe_shell=True, executable="/bin/bash",
-                                          data=p["content"], binary_data=True)
+                                          data=content, binary_data=True)
     finally:
         os.umask(old_umask)
     if rc:

@@ -4,6 +4,7 @@ lab inventory (or a changed copy of it), over SSH+sudo, and look at the nodes as
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import json
 import os
@@ -90,6 +91,46 @@ def flat(text: str) -> str:
     """Output with all whitespace runs made one space (messages wrap in the YAML callback), and a quote the YAML
     callback doubles in a single-quoted message (ansible-core before 2.19 quotes more of them) made one again."""
     return " ".join(text.split()).replace("''", "'")
+
+
+def _in_controller_container() -> bool:
+    """Whether the playbooks run in the controller container (ETCD_LAB_CORE 2.20 or 2.21: tests/lab/bin/core)."""
+    return os.environ.get("ETCD_LAB_CORE", "").startswith("2.2")
+
+
+def _controller_namespace() -> list[str]:
+    """The command prefix that runs a command in the controller container's mount namespace (as root)."""
+    pid = subprocess.run(["docker", "inspect", "-f", "{{.State.Pid}}",
+                          os.environ.get("ETCD_LAB_CONTROLLER", "etcd-ops-lab-controller")],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return ["nsenter", "--target", pid, "--mount"]
+
+
+def controller_listing(path: Path) -> list[str]:
+    """The names in the directory `path` as the playbooks' controller sees it (the host, or the controller
+    container's mounts)."""
+    prefix = _controller_namespace() if _in_controller_container() else []
+    return sorted(subprocess.run([*prefix, "ls", "-A", str(path)], capture_output=True, text=True,
+                                 check=True).stdout.split())
+
+
+@contextlib.contextmanager
+def controller_tmpfs(path: Path, size: str):
+    """A tmpfs of `size` mounted at `path` on the controller (root only), for as long as the block runs. When the
+    playbooks run in the controller container (ETCD_LAB_CORE 2.20 or 2.21: tests/lab/bin/core), it is mounted in
+    its mount namespace too: the container does not see a mount the host makes after it started."""
+    where = [[]]
+    if _in_controller_container():
+        where.append(_controller_namespace())
+    mounted = []
+    try:
+        for prefix in where:
+            subprocess.run([*prefix, "mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], check=True)
+            mounted.append(prefix)
+        yield path
+    finally:
+        for prefix in reversed(mounted):
+            subprocess.run([*prefix, "umount", str(path)], check=False)
 
 
 def recap(output: str) -> dict[str, dict[str, int]]:

@@ -301,19 +301,16 @@ def test_a_store_without_room_is_refused(tmp_path):
         pytest.skip("mounting a small store needs root (CI runs as root)")
     small = tmp_path / "small"
     small.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", str(small)], check=True)
-    try:
+    with lab.controller_tmpfs(small, "8k"):
         before = {n: lab.fingerprint(n) for n in lab.NODES}
         proc = backup(small / "store")
         out = lab.flat(proc.stdout)
         assert proc.returncode != 0
         assert f"Not enough space in the store {small}/store on the controller: 8192 bytes free" in out
-        assert list((small / "store").iterdir()) == []
+        assert lab.controller_listing(small / "store") == []
         assert lab.node("node1").run("ls -A /var/lib/etcd-ops/backup").stdout.strip() == ""
         assert {n: lab.fingerprint(n) for n in lab.NODES} == before
         lab.record_refusal("backup.yml", proc, "a full disk: the controller's store on an 8 KiB tmpfs")
-    finally:
-        subprocess.run(["umount", str(small)], check=False)
 
 
 # Scheduled snapshots on the members. The calendar value never fires during a test run.

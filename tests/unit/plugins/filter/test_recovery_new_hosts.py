@@ -368,6 +368,6 @@ def test_the_bundle_as_slurp_read_it_is_the_same_as_its_text():
     "",  # a none a template rendered before ansible-core 2.19
 ], ids=["failed", "skipped", "none", "empty text"])
 def test_a_bundle_slurp_could_not_read_is_not_beside_the_snapshot(read):
-    _, rec = saved(bundle())
+    rec = saved(bundle())[1]
     out = recovery_new_hosts([fresh("node1", "10.1.0.1")], read, rec, settings(node1=("node1", "10.1.0.1")))
     assert out["refusals"] and "is not beside it" in out["refusals"][0]

@@ -72,23 +72,23 @@ def test_a_once_result_is_said_once_without_a_host():
     ({"duration": "0.31", "kv_hash": "None", "kv_hash_compact_revision": "0"},
      {"duration": 0.31, "kv_hash": None, "kv_hash_compact_revision": 0}),
     # every value under seconds, at any depth; a scalar seconds too (replace_member's)
-    ({"seconds": {"total": "21.4", "quiesced": "None", "new_hosts": ""}}, {"seconds": {"total": 21.4, "quiesced": None,
-                                                                                       "new_hosts": None}}),
+    ({"seconds": {"total": "21.4", "quiesced": "None", "new_hosts": ""}},
+     {"seconds": {"total": 21.4, "quiesced": None, "new_hosts": None}}),
     ({"seconds": "9.0"}, {"seconds": 9.0}),
     ({"seconds": "1e-05"}, {"seconds": 1e-05}),
     # nested: the snapshot of disaster_recovery's report, the drill of backup's
     ({"snapshot": {"keys": "40", "path": "/s/a.db"}, "drill": {"restore_seconds": "1.5", "result": "passed"}},
      {"snapshot": {"keys": 40, "path": "/s/a.db"}, "drill": {"restore_seconds": 1.5, "result": "passed"}}),
     # 2.19's numbers stay as they are
-    ({"keys": 40, "seconds": {"total": 21.4}, "bump_revision": 0}, {"keys": 40, "seconds": {"total": 21.4},
-                                                                   "bump_revision": 0}),
+    ({"keys": 40, "seconds": {"total": 21.4}, "bump_revision": 0},
+     {"keys": 40, "seconds": {"total": 21.4}, "bump_revision": 0}),
     # text that is not a number field's, or not a number, stays text: IDs, hashes, names
     ({"cluster_id": "12345", "sha256": "1234", "name": "7", "member": "node1", "keys": "not counted"},
      {"cluster_id": "12345", "sha256": "1234", "name": "7", "member": "node1", "keys": "not counted"}),
     ({"revision": "0x10", "size": "012", "keep": "-3"}, {"revision": "0x10", "size": "012", "keep": -3}),
     # a number field holding a dict or list (the bundle's keys record, a list of names) is walked, not converted
-    ({"config": {"keys": {"file": "a.keys.age", "size": "600"}}}, {"config": {"keys": {"file": "a.keys.age",
-                                                                                        "size": 600}}}),
+    ({"config": {"keys": {"file": "a.keys.age", "size": "600"}}},
+     {"config": {"keys": {"file": "a.keys.age", "size": 600}}}),
     ({"keys": ["1", "ca_key"]}, {"keys": ["1", "ca_key"]}),
     ([{"kept": "2"}, "3"], [{"kept": 2}, "3"]),
     ("40", "40"),
