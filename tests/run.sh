@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The test command (`make test`): sets everything up on a fresh Debian 12 machine (tests/lab/setup.sh),
-# then runs, in order: unit tests, ansible-test sanity, ansible-lint (production profile), yamllint,
-# ruff, antsibull-changelog lint, the package tests (tests/package: the tarball installed with its declared
-# dependencies, its docs, an execution environment's build context), and the molecule scenarios on etcd 3.4
-# (bookworm) and 3.5 (trixie) in two labs at once (with `full`, the fault suite among them), whose rows (refusals, interruptions, edges) become
+# then starts the molecule scenarios on etcd 3.4 (bookworm) and 3.5 (trixie) in two labs at once in the background
+# (with `full`, the fault suite among them) and, beside them, runs in order: unit tests, ansible-test sanity,
+# ansible-lint (production profile), yamllint, ruff, antsibull-changelog lint, the package tests (tests/package: the
+# tarball installed with its declared dependencies, its docs, an execution environment's build context); then it
+# waits for the labs, whose rows (refusals, interruptions, edges) become
 # docs/reliability.md; the default scenario also builds the collection tarball, installs it and runs its playbook
 # by FQCN.
 # Every step runs even when an earlier one failed; the run ends with a table of where the time went (each
@@ -68,7 +69,7 @@ cores_done() {
   fi
 }
 
-passed=0 failed=0 failures=()
+passed=0 failed=0 failures=() lab_pids=()
 started=$(date +%s)
 bold() { printf '\033[1m%s\033[0m\n' "$*"; }
 
@@ -116,6 +117,122 @@ stage_collection() {
   rm -rf "$colroot"; mkdir -p "$colroot/ansible_collections/etcd_ops/etcd"
   git ls-files -co --exclude-standard | grep -v '^\.collections/' | tar -cf - -T - | tar -xf - -C "$colroot/ansible_collections/etcd_ops/etcd"
 }
+
+# labs_start: the scenario runs of lab90 and lab91 (arrays of scenario:suite), the two labs at once, each its runs
+# in turn, in the background: they start right after the set-up, beside the unit tests, sanity, the linters and the
+# package tests (about 5 minutes, one core's work), and labs_finish counts them at the end.
+# Two labs run at once: one scenario keeps this machine's two cores about 75% busy (playbook runs, the members'
+# Python), two keep them full. Lab 90 is the README's (172.29.90.0/24, etcd-ops-lab-node1...); lab 91 has its own
+# network, containers and inventories (ETCD_LAB_NET, ETCD_LAB_PREFIX, ETCD_LAB_ROOT: tests/lab/pylib/lab.py).
+# run_name RUN: a run's step name, molecule-SCENARIO-SUITE (with -core-VERSION when it runs on another ansible-core)
+run_name() { local r=${1/:/-}; echo "molecule-${r/@/-core-}"; }
+
+labs_start() {
+  mkdir -p "$out/lab-91/tests/lab"
+  for inv in inventory.yml inventory5.yml; do
+    sed 's/172\.29\.90\./172.29.91./' "tests/lab/$inv" >"$out/lab-91/tests/lab/$inv"
+  done
+  # lab_runs LAB RUN...: one lab's scenario runs, in turn. Each run gets a state directory of its own, empty:
+  # molecule's default one (~/.ansible/tmp) outlives the containers, and a state that says "created" skips the
+  # create step.
+  # A run is SCENARIO:SUITE, or SCENARIO:SUITE@CORE to run the collection's playbooks on another ansible-core
+  # (ETCD_LAB_CORE: tests/lab/bin/core, first in PATH; molecule and the tests stay on the test venv's).
+  lab_runs() {
+    local lab=$1 run name suite core; shift
+    local labenv=() coreenv=()
+    [ "$lab" = 90 ] || labenv=("ETCD_LAB_NET=$lab" "ETCD_LAB_PREFIX=etcd-ops-lab-$lab" "ETCD_LAB_ROOT=$out/lab-$lab")
+    # `full`: every test on every suite (lab.once: the test command runs some on one suite only)
+    [ "$every_suite" = 0 ] || labenv+=("ETCD_LAB_EVERY_SUITE=1")
+    for run in "$@"; do
+      name=$(run_name "$run") suite=${run#*:} core=
+      case "$suite" in *@*) core=${suite#*@} suite=${suite%@*} ;; esac
+      coreenv=()
+      if [ -n "$core" ]; then
+        coreenv=("ETCD_LAB_CORE=$core" "ETCD_LAB_HOST_BIN=$top/.venv/bin" "PATH=$top/tests/lab/bin:$PATH")
+        if ! cores_wait; then
+          check "$name" bash -c 'echo "not run: the set-up of the other ansible-cores failed: $1"; exit 1' _ \
+            "$out/logs/cores.log"
+          continue
+        fi
+      fi
+      check "$name" env "${labenv[@]}" "${coreenv[@]}" "ETCD_LAB_SUITE=$suite" "ETCD_LAB_STEP=$name" \
+        "PYTEST_ADDOPTS=--junitxml=$out/junit/$name.xml" \
+        "MOLECULE_EPHEMERAL_DIRECTORY=$out/molecule/$name" molecule test -s "${run%%:*}"
+    done
+  }
+  labs_started=$(date +%s)
+  # how busy the two cores are while the labs run (the idle share, printed by labs_finish)
+  vmstat -n 10 >"$out/logs/vmstat.log" 2>/dev/null & vmstat_pid=$!
+  # each lab's steps go to a file of its own (check's counters are lost in a background shell): counted by
+  # labs_finish
+  lab_pids=()
+  for lab in 90 91; do
+    declare -n runs=lab$lab
+    (step_done() { printf '%s\t%s\t%s\tlab %s\n' "$1" "$2" "$3" "$lab" >>"$out/steps.tsv.$lab"; }
+     lab_runs "$lab" "${runs[@]}") &
+    lab_pids+=("$!")
+    unset -n runs
+  done
+}
+
+# labs_finish: wait for the labs labs_start started; their runs counted, then docs/reliability.md.
+labs_finish() {
+  local pid run name
+  for pid in "${lab_pids[@]}"; do wait "$pid"; done
+  labs_secs=$(( $(date +%s) - labs_started )) labs_result=PASSED
+  kill "$vmstat_pid" 2>/dev/null
+  awk '$15 ~ /^[0-9]+$/ && NR > 3 {n++; id += $15; wa += $16} END {if (n) printf "    CPU while the labs ran: %d%% idle, %d%% waiting on I/O (vmstat, %d samples)\n", id / n, wa / n, n}' \
+    "$out/logs/vmstat.log"
+  cat "$out"/steps.tsv.9[01] >>"$out/steps.tsv" 2>/dev/null
+  for run in "${lab90[@]}" "${lab91[@]}"; do
+    name=$(run_name "$run")
+    if grep -q "^$name"$'\t[0-9]*\tPASSED' "$out/steps.tsv"; then passed=$((passed + 1))
+    else failed=$((failed + 1)) failures+=("$name") labs_result=FAILED; fi
+    [ -f "$out/junit/$name.xml" ] && count_junit "$out/junit/$name.xml"
+  done
+  step_done "two labs at once (wall clock)" "$labs_secs" "$labs_result"
+  echo "    the two labs took ${labs_secs}s"
+  # docs/reliability.md: the table of every row the scenarios recorded (interruptions, node deaths, bad input)
+  check reliability-report python3 tests/fault/report.py
+  sed -n '/rows passed/p' docs/reliability.md | sed 's/^/    /'
+}
+
+every_suite=0
+wants full && every_suite=1
+if wants molecule; then
+  # The core set, within 45 minutes on this machine: each operation on etcd 3.4 (bookworm) and 3.5 (trixie) where
+  # they differ (recovery; deploy on bare hosts; five members and WAL dirs), the rest on 3.5 (Python 3.13 on the
+  # members), and the runbook's hand-made TLS cluster (a CA without keyUsage), and deploy's TLS and etcd auth on 3.5
+  # (every operation on them, and no key or password in any play's --diff or -vvv output: issue #24), and the
+  # restore drill on both versions (issue #25).
+  # `tests/run.sh full` (make test-full) adds the rest:
+  # the modules and s3 scenarios, backup, replace_member, tls and runbook on 3.4, deploy_refusals, and the
+  # fault suite on both versions (docs/testing.md). Any of them runs alone (after `make lab-down` if a lab runs):
+  # ETCD_LAB_SUITE=bookworm molecule test -s NAME. The two lists take about as long each.
+  # Runs on the oldest and the newest ansible-core tested (issue #27): deploy and disaster_recovery on 3.4 on 2.16
+  # (Python 3.11), deploy and tls on 3.5 on 2.21 (the controller container, Python 3.13); every other scenario on
+  # the test venv's 2.19. None comes first in its lab: their set-up (tests/lab/cores.sh) ends in the meantime.
+  # A test that takes no path the versions take differently (a refusal decided on the controller, a second run,
+  # the timer, the bucket, the kube-apiservers) is marked lab.once(SUITE): it runs on that suite only here, and on
+  # both in `full`; the suites are chosen so that the two labs take about as long.
+  lab90=(disaster_recovery:trixie backup:trixie tls:trixie@2.21 disaster_recovery_5:bookworm verify_backup:trixie)
+  lab91=(replace_member:trixie disaster_recovery:bookworm@2.16 disaster_recovery_5:trixie runbook:trixie
+         verify_backup:bookworm default:bookworm@2.16 default:trixie@2.21)
+  if wants full; then
+    # s3 stays in lab 90: its S3 server listens on the controller's loopback
+    lab90+=(modules:bookworm s3:trixie backup:bookworm deploy_refusals:bookworm faults:bookworm)
+    lab91+=(modules:trixie replace_member:bookworm tls:bookworm@2.16 runbook:bookworm faults:trixie)
+  fi
+  labs_start
+fi
+
+
+if wants faults && ! wants molecule; then
+  # the fault suite alone, on etcd 3.4 and 3.5 at once (issue #24, edge 8: 3.4.23 restores with etcdctl, without
+  # the revision bump)
+  lab90=(faults:bookworm) lab91=(faults:trixie)
+  labs_start
+fi
 
 if wants unit || wants sanity || [ ${#sanity_cores_list[@]} -gt 0 ]; then
   stage_collection
@@ -217,6 +334,12 @@ sanity_cores_done() {
   done
 }
 
+# The sanity of the other ansible-cores: beside the labs (or alone, without them).
+sanity_pid=
+if [ ${#sanity_cores_list[@]} -gt 0 ]; then
+  if wants molecule; then sanity_cores & sanity_pid=$!
+  else sanity_cores; sanity_cores_done; fi
+
 if wants lint; then
   check ansible-lint ansible-lint --profile production --offline
   check yamllint yamllint --strict .
@@ -240,108 +363,14 @@ if wants package; then
   pytest_step package "$t0" "$rc" "$out/logs/package.log" "$out/junit/package.xml"
 fi
 
-# run_labs: the scenario runs of lab90 and lab91 (arrays of scenario:suite), the two labs at once, each its runs in
-# turn; counted, then docs/reliability.md from every row the runs recorded.
-# Two labs run at once: one scenario keeps this machine's two cores about 75% busy (playbook runs, the members'
-# Python), two keep them full. Lab 90 is the README's (172.29.90.0/24, etcd-ops-lab-node1...); lab 91 has its own
-# network, containers and inventories (ETCD_LAB_NET, ETCD_LAB_PREFIX, ETCD_LAB_ROOT: tests/lab/pylib/lab.py).
-# run_name RUN: a run's step name, molecule-SCENARIO-SUITE (with -core-VERSION when it runs on another ansible-core)
-run_name() { local r=${1/:/-}; echo "molecule-${r/@/-core-}"; }
-
-run_labs() {
-  mkdir -p "$out/lab-91/tests/lab"
-  for inv in inventory.yml inventory5.yml; do
-    sed 's/172\.29\.90\./172.29.91./' "tests/lab/$inv" >"$out/lab-91/tests/lab/$inv"
-  done
-  # lab_runs LAB RUN...: one lab's scenario runs, in turn. Each run gets a state directory of its own, empty:
-  # molecule's default one (~/.ansible/tmp) outlives the containers, and a state that says "created" skips the
-  # create step.
-  # A run is SCENARIO:SUITE, or SCENARIO:SUITE@CORE to run the collection's playbooks on another ansible-core
-  # (ETCD_LAB_CORE: tests/lab/bin/core, first in PATH; molecule and the tests stay on the test venv's).
-  lab_runs() {
-    local lab=$1 run name suite core; shift
-    local labenv=() coreenv=()
-    [ "$lab" = 90 ] || labenv=("ETCD_LAB_NET=$lab" "ETCD_LAB_PREFIX=etcd-ops-lab-$lab" "ETCD_LAB_ROOT=$out/lab-$lab")
-    for run in "$@"; do
-      name=$(run_name "$run") suite=${run#*:} core=
-      case "$suite" in *@*) core=${suite#*@} suite=${suite%@*} ;; esac
-      coreenv=()
-      if [ -n "$core" ]; then
-        coreenv=("ETCD_LAB_CORE=$core" "ETCD_LAB_HOST_BIN=$top/.venv/bin" "PATH=$top/tests/lab/bin:$PATH")
-        if ! cores_wait; then
-          check "$name" bash -c 'echo "not run: the set-up of the other ansible-cores failed: $1"; exit 1' _ \
-            "$out/logs/cores.log"
-          continue
-        fi
-      fi
-      check "$name" env "${labenv[@]}" "${coreenv[@]}" "ETCD_LAB_SUITE=$suite" \
-        "PYTEST_ADDOPTS=--junitxml=$out/junit/$name.xml" \
-        "MOLECULE_EPHEMERAL_DIRECTORY=$out/molecule/$name" molecule test -s "${run%%:*}"
-    done
-  }
-  labs_started=$(date +%s)
-  # each lab's steps go to a file of its own (check's counters are lost in a background shell): counted below
-  local lab_pids=() pid
-  for lab in 90 91; do
-    declare -n runs=lab$lab
-    (step_done() { printf '%s\t%s\t%s\tlab %s\n' "$1" "$2" "$3" "$lab" >>"$out/steps.tsv.$lab"; }
-     lab_runs "$lab" "${runs[@]}") &
-    lab_pids+=("$!")
-    unset -n runs
-  done
-  for pid in "${lab_pids[@]}"; do wait "$pid"; done
-  labs_secs=$(( $(date +%s) - labs_started )) labs_result=PASSED
-  cat "$out"/steps.tsv.9[01] >>"$out/steps.tsv" 2>/dev/null
-  for run in "${lab90[@]}" "${lab91[@]}"; do
-    name=$(run_name "$run")
-    if grep -q "^$name"$'\t[0-9]*\tPASSED' "$out/steps.tsv"; then passed=$((passed + 1))
-    else failed=$((failed + 1)) failures+=("$name") labs_result=FAILED; fi
-    [ -f "$out/junit/$name.xml" ] && count_junit "$out/junit/$name.xml"
-  done
-  step_done "two labs at once (wall clock)" "$labs_secs" "$labs_result"
-  echo "    the two labs took ${labs_secs}s"
-  # docs/reliability.md: the table of every row the scenarios recorded (interruptions, node deaths, bad input)
-  check reliability-report python3 tests/fault/report.py
-  sed -n '/rows passed/p' docs/reliability.md | sed 's/^/    /'
-}
-
-# The sanity of the other ansible-cores: beside the labs (or alone, without them).
-sanity_pid=
-if [ ${#sanity_cores_list[@]} -gt 0 ]; then
-  if wants molecule; then sanity_cores & sanity_pid=$!
-  else sanity_cores; sanity_cores_done; fi
+# the labs, started after the set-up
+if [ ${#lab_pids[@]} -gt 0 ]; then
+  bold "==> the labs (started after the set-up)"
+  labs_finish
 fi
 
-if wants molecule; then
-  # The core set, within 45 minutes on this machine: each operation on etcd 3.4 (bookworm) and 3.5 (trixie) where
-  # they differ (recovery; deploy on bare hosts; five members and WAL dirs), the rest on 3.5 (Python 3.13 on the
-  # members), and the runbook's hand-made TLS cluster (a CA without keyUsage), and deploy's TLS and etcd auth on 3.5
-  # (every operation on them, and no key or password in any play's --diff or -vvv output: issue #24), and the
-  # restore drill on both versions (issue #25).
-  # `tests/run.sh full` (make test-full) adds the rest:
-  # the modules and s3 scenarios, backup, replace_member, tls and runbook on 3.4, deploy_refusals, and the
-  # fault suite on both versions (docs/testing.md). Any of them runs alone (after `make lab-down` if a lab runs):
-  # ETCD_LAB_SUITE=bookworm molecule test -s NAME. The two lists take about as long each.
-  # Runs on the oldest and the newest ansible-core tested (issue #27): deploy and disaster_recovery on 3.4 on 2.16
-  # (Python 3.11), deploy and tls on 3.5 on 2.21 (the controller container, Python 3.13); every other scenario on
-  # the test venv's 2.19. None comes first in its lab: their set-up (tests/lab/cores.sh) ends in the meantime.
-  lab90=(disaster_recovery:trixie backup:trixie tls:trixie@2.21 disaster_recovery_5:bookworm verify_backup:trixie)
-  lab91=(replace_member:trixie disaster_recovery:bookworm@2.16 disaster_recovery_5:trixie runbook:trixie
-         verify_backup:bookworm default:bookworm@2.16 default:trixie@2.21)
-  if wants full; then
-    # s3 stays in lab 90: its S3 server listens on the controller's loopback
-    lab90+=(modules:bookworm s3:trixie backup:bookworm deploy_refusals:bookworm faults:bookworm)
-    lab91+=(modules:trixie replace_member:bookworm tls:bookworm@2.16 runbook:bookworm faults:trixie)
-  fi
-  run_labs
 fi
 
-if wants faults && ! wants molecule; then
-  # the fault suite alone, on etcd 3.4 and 3.5 at once (issue #24, edge 8: 3.4.23 restores with etcdctl, without
-  # the revision bump)
-  lab90=(faults:bookworm) lab91=(faults:trixie)
-  run_labs
-fi
 
 if [ -n "$sanity_pid" ]; then
   bold "==> sanity of the other ansible-cores (${sanity_cores_list[*]})"

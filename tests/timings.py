@@ -2,7 +2,8 @@
 run (from the log's time stamps), and the slowest test of each step (from its junit file). Also written to
 tests/output/timings.md, the table docs/testing.md quotes.
 
-usage: python tests/timings.py OUTPUT_DIR     (reads OUTPUT_DIR/steps.tsv, logs/NAME.log, junit/NAME[.N].xml)
+usage: python tests/timings.py OUTPUT_DIR     (reads OUTPUT_DIR/steps.tsv, logs/NAME.log, junit/NAME[.N].xml,
+                                              playbooks.tsv)
 
 steps.tsv has one line per step: NAME, seconds, PASSED or FAILED, separated by tabs, and for a scenario run in one of
 the two labs that run at once a fourth field, "lab N" (not added to the total: the step "two labs at once" holds
@@ -46,8 +47,21 @@ def slowest(junit_dir: Path, name: str) -> tuple[str, float] | None:
     return max(cases, key=lambda case: case[1]) if cases else None
 
 
+def playbook_runs(out: Path) -> dict[str, tuple[int, float]]:
+    """Each scenario run's playbook runs (tests/output/playbooks.tsv, written by tests/lab/pylib/lab.py): {step:
+    (how many, their seconds)}."""
+    runs: dict[str, tuple[int, float]] = {}
+    path = out / "playbooks.tsv"
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        step, _test, _playbook, seconds, _rc = line.split("\t")
+        count, total = runs.get(step, (0, 0.0))
+        runs[step] = (count + 1, total + float(seconds))
+    return runs
+
+
 def table(out: Path) -> str:
     rows = [line.split("\t") for line in (out / "steps.tsv").read_text().splitlines() if line.strip()]
+    runs = playbook_runs(out)
     lines = ["| step | seconds | result | where the time went |", "|---|---:|---|---|"]
     total = 0
     for name, seconds, result, *lab in rows:
@@ -59,6 +73,8 @@ def table(out: Path) -> str:
         done = phases(out / "logs" / f"{name}.log")
         if done:
             notes.append(", ".join(f"{phase} {secs}" for phase, secs in done))
+        if name in runs:
+            notes.append(f"{runs[name][0]} playbook runs in the tests, {runs[name][1]:.0f} s")
         slow = slowest(out / "junit", name)
         if slow:
             notes.append(f"slowest test {slow[0]} {slow[1]:.0f} s")

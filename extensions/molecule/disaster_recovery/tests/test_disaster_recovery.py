@@ -94,6 +94,7 @@ def test_write_keys_and_back_up(store):
 
 
 # -- bad input, on a healthy cluster: the snapshot is refused before anything else ----------------------------
+@lab.once("bookworm")
 def test_a_healthy_cluster_is_refused(store, tmp_path):
     before = fingerprints()
     report = tmp_path / "report.json"
@@ -150,6 +151,7 @@ def test_a_full_quota_is_not_a_disaster(store, tmp_path):
         lab.wait_healthy()
 
 
+@lab.once("bookworm")
 def test_an_empty_store_is_refused(tmp_path):
     before = fingerprints()
     proc = recover(tmp_path)
@@ -157,6 +159,7 @@ def test_an_empty_store_is_refused(tmp_path):
             "Nothing was changed.", "-e etcd_snapshot=PATH")
 
 
+@lab.once("bookworm")
 def test_a_missing_snapshot_is_refused(store, tmp_path):
     before = fingerprints()
     proc = recover(store, "-e", f"etcd_snapshot={tmp_path}/nope.db")
@@ -223,6 +226,7 @@ def disaster():
     assert lab.node("node1").run("ETCDCTL_COMMAND_TIMEOUT=3s etcdctl put /dr-test/lost x").rc != 0
 
 
+@lab.once("bookworm")
 def test_an_unreachable_member_is_refused(store, tmp_path, disaster):
     inv = lab.inventory(tmp_path, lambda d: lab.hostvars(d, "node3").update(ansible_host=lab.address(99)))
     before = fingerprints()
@@ -242,6 +246,7 @@ def test_a_member_without_the_etcd_tools_is_refused(store, disaster):
         node2.check_output("mv /usr/bin/etcdctl.away /usr/bin/etcdctl")
 
 
+@lab.once("bookworm")
 def test_a_work_dir_another_user_made_is_refused(store, disaster):
     """Issue #24, edge 6. Before, the copy went to /var/tmp/etcd-ops-recovery, a fixed name any user of a member
     could make first (or link elsewhere): the snapshot (every key of the cluster) would have landed in that user's
@@ -262,6 +267,7 @@ def test_a_work_dir_another_user_made_is_refused(store, disaster):
         lab.remove_paths("node2", works)
 
 
+@lab.once("bookworm")
 def test_check_mode_prints_the_plan_and_changes_nothing(store, disaster, tmp_path):
     before = fingerprints()
     report = tmp_path / "report.json"
@@ -276,6 +282,7 @@ def test_check_mode_prints_the_plan_and_changes_nothing(store, disaster, tmp_pat
     assert fingerprints() == before
 
 
+@lab.once("bookworm")
 def test_an_etcd_snapshot_time_with_no_drilled_snapshot_by_then_is_refused(store, disaster):
     before = fingerprints()
     proc = recover(store, "-e", "etcd_snapshot_time=2020-01-01T00:00:00Z")
@@ -348,6 +355,7 @@ def test_the_recovered_cluster_backs_up_under_its_own_name(tmp_path):
     assert json.loads(Path(f"{snap}.json").read_text())["keys"] == KEYS
 
 
+@lab.once("bookworm")
 def test_a_second_run_finds_the_recovery_done(store):
     """Check, real, check, real: after the check run's plan and the real run that did it (the tests above), a check
     run and a real one both find nothing to do."""
@@ -441,6 +449,7 @@ def hook_log(name):
     return [line.split(" ") for line in out.splitlines()]
 
 
+@lab.once("bookworm")
 def test_kube_apiservers_a_failed_hook_and_a_recovery_between_them(store, tmp_path, apiservers):
     """Issue #26. Two members lost, a stand-in apiserver on each member (two systemd units, one static pod).
     A host with no apiserver found is refused and check mode prints the plan, both changing nothing; a hook that
@@ -531,6 +540,7 @@ def test_kube_apiservers_a_failed_hook_and_a_recovery_between_them(store, tmp_pa
 
 
 # -- every member lost, the run killed part-way, then run again --------------------------------------------------
+@lab.once("bookworm")
 def test_stopped_members_and_the_run_killed_between_switch_and_start_then_run_again(store, apiservers):
     """With the kube-apiservers (issue #26): the killed run leaves them stopped; the next one finds them so and
     starts them after its checks."""

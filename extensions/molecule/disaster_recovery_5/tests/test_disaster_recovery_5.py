@@ -38,6 +38,7 @@ def fingerprints():
     return {n: lab.fingerprint(n, INVENTORY) for n in NODES}
 
 
+@lab.once("trixie")
 def test_a_play_of_two_lost_members_beside_three_that_serve_is_refused(store, tmp_path):
     """The play names only the two members that lost their data; the other three still have quorum. A rebuild of
     the two would make a second cluster: the members the env files name outside the play are asked, and refused."""

@@ -85,6 +85,7 @@ def test_a_member_with_a_wal_dir_is_replaced_and_its_old_wal_moved_aside(four, t
                     detail=f"moved aside: {data['moved_aside']}", issue=24)
 
 
+@lab.once("trixie")
 def test_a_replace_whose_new_wal_dir_etcd_could_not_make_is_refused(four):
     inv, store = four
     before = fingerprints()
@@ -110,6 +111,7 @@ def disaster():
     lab.wait_no_leader([node("node1")])
 
 
+@lab.once("trixie")
 def test_a_wal_dir_that_is_a_mount_point_is_refused_by_a_recovery(four, disaster):
     inv, store = four
     node("node2").check_output(f"mount --bind {OWN} {OWN}")  # a disk of its own, mounted at the WAL dir

@@ -98,6 +98,7 @@ def test_a_good_snapshot_passes_and_the_drill_is_recorded(store, tmp_path):
     assert_nothing_left(before)
 
 
+@lab.once("trixie")
 def test_a_snapshot_whose_metadata_disagrees_fails_and_is_kept(store):
     [snap] = snapshots(store)
     meta = meta_of(snap)
@@ -119,6 +120,7 @@ def test_a_snapshot_whose_metadata_disagrees_fails_and_is_kept(store):
     assert_nothing_left(before)
 
 
+@lab.once("trixie")
 def test_a_snapshot_damaged_on_disk_fails_on_the_controller(store):
     [snap] = snapshots(store)
     data = bytearray(snap.read_bytes())
@@ -188,6 +190,7 @@ def test_a_compaction_between_the_snapshot_and_its_hash_is_followed(store):
     assert_nothing_left(before)
 
 
+@lab.once("trixie")
 def test_a_killed_drill_s_leftovers_are_removed_by_the_next(store):
     node1 = lab.node("node1")
     node1.check_output(f"mkdir -p {DRILL_DIR}/scratch-left/data && systemd-run --quiet --collect "
@@ -199,6 +202,7 @@ def test_a_killed_drill_s_leftovers_are_removed_by_the_next(store):
     assert node1.check_output(f"ls -A {DRILL_DIR}").strip() == ""
 
 
+@lab.once("trixie")
 def test_check_mode_copies_and_starts_nothing(store):
     """Also: a relative etcd_report_file is written relative to where ansible-playbook runs (it was written beside
     the playbook, inside the collection)."""
@@ -218,6 +222,7 @@ def test_check_mode_copies_and_starts_nothing(store):
     assert_nothing_left(before)
 
 
+@lab.once("trixie")
 @pytest.mark.parametrize("case", ["no such file", "a member not in group etcd", "a store without this cluster's"])
 def test_bad_input_is_refused(store, tmp_path, case):
     args = {"no such file": ["-e", f"etcd_snapshot={tmp_path}/nope.db"],
@@ -247,6 +252,7 @@ def controller_prom(directory):
             if s.labels == {"cluster": "etcd-cluster", "member": "controller"}}
 
 
+@lab.once("trixie")
 def test_backup_with_verify_drills_the_snapshot_it_took(tmp_path):
     """Also: the run's metrics on the controller (etcd_controller_metrics_dir), and a failed run's after it."""
     store, report, textfile = tmp_path / "etcd-backups", tmp_path / "backup.json", tmp_path / "textfile"
@@ -300,6 +306,7 @@ HOOK = ("import http.server\n"
         "http.server.HTTPServer(('127.0.0.1', 18080), H).serve_forever()\n")
 
 
+@lab.once("bookworm")
 def test_the_timer_drills_each_snapshot_writes_its_metrics_and_tells_of_a_failure(tmp_path):
     node1 = lab.node("node1")
     node1.check_output(f"mkdir -p {TEXTFILE} && rm -f /root/backup-failed.txt /root/hook.json")
@@ -406,6 +413,7 @@ def scheduled(name):
     return {line.split()[1]: line.split()[0] for line in out.splitlines() if line.strip()}
 
 
+@lab.once("bookworm")
 def test_list_backups_shows_the_store_the_bucket_and_the_members(places, tmp_path):
     store, report = places["store"], tmp_path / "list.json"
     before = members_now()
@@ -438,6 +446,7 @@ def test_list_backups_shows_the_store_the_bucket_and_the_members(places, tmp_pat
                f"{len(data['rows'])} snapshots in one table, each place read", "", proc.seconds)
 
 
+@lab.once("bookworm")
 def test_list_backups_names_each_place_it_could_not_read_and_fails_after_the_table(places, tmp_path):
     store = places["store"]
     inv = lab.inventory(tmp_path, lambda d: d["all"]["children"]["etcd"]["hosts"]["node3"].update(ansible_port=2))
@@ -460,6 +469,7 @@ def test_list_backups_names_each_place_it_could_not_read_and_fails_after_the_tab
     lab.record_refusal("list_backups.yml", proc, "a bucket that does not exist and an unreachable member")
 
 
+@lab.once("bookworm")
 def test_the_members_scheduled_snapshots_are_drilled_where_they_are_kept(places, tmp_path):
     """Every one not yet drilled, on the member that keeps it: one damaged there fails and is recorded failed, the
     other still passes; nothing is copied, the snapshots and their sidecars stay as they were."""
@@ -497,6 +507,7 @@ def test_the_members_scheduled_snapshots_are_drilled_where_they_are_kept(places,
                lab.failure_message(proc.stdout), proc.seconds)
 
 
+@lab.once("bookworm")
 def test_a_bucket_s_compressed_snapshot_is_drilled_and_the_drill_recorded_in_the_bucket(places, tmp_path):
     """The bucket's newest snapshot, a zstd copy the store lacks: fetched and decoded on the controller, drilled,
     recorded in the bucket's .json (its own fields kept); the download is removed and the store left as it was."""
@@ -535,6 +546,7 @@ def test_a_bucket_s_compressed_snapshot_is_drilled_and_the_drill_recorded_in_the
                "fetched, decoded, drilled, passed; recorded in the bucket's .json", "", proc.seconds)
 
 
+@lab.once("bookworm")
 def test_a_bucket_source_without_a_bucket_is_refused(places, tmp_path):
     before = members_now()
     proc = drill(places["store"], "-e", "etcd_verify_source=s3")
