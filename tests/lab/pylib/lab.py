@@ -222,6 +222,17 @@ def wait_no_leader(hosts, attempts: int = 60, etcdctl: str = "etcdctl") -> None:
     raise AssertionError("a survivor still names a leader")
 
 
+def remove_member(name: str, inv: Path, via: str = "node1") -> None:
+    """Member NAME out of the cluster (asked through `via`), where it is still listed, and its etcd stopped and
+    disabled for good. etcd refuses a removal ("unhealthy cluster") until every member has been connected a few
+    seconds: a cluster rebuilt just before may be younger than that, so the removal is tried for 30 s."""
+    listed = json.loads(node(via, inv).check_output("etcdctl member list -w json"))["members"]
+    for member in (m for m in listed if m.get("name") == name):
+        node(via, inv).check_output(f"for i in $(seq 30); do etcdctl member remove {member['ID']:x} && exit 0; "
+                                    "sleep 1; done; exit 1")
+    node(name, inv).check_output("systemctl disable --now etcd.service")
+
+
 FINGERPRINT = {
     # the files of a running member change by themselves: its data dir counts, not what is inside (nor what is inside
     # a WAL dir: /data/etcd.wal, /data/etcd-wal/wal, and those moved aside)

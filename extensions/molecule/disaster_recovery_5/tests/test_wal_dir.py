@@ -1,7 +1,8 @@
-"""Issue #24, edge 2: members with a separate WAL dir (ETCD_WAL_DIR), on the four members the tests of
-test_disaster_recovery_5.py leave (node5 removed): replace_member moves the WAL dir aside with the data dir, and
-refuses before any change where etcd could not make the new member's WAL dir; disaster_recovery refuses a WAL dir
-that is a mount point, and restores and switches each WAL dir with its data dir.
+"""Issue #24, edge 2: members with a separate WAL dir (ETCD_WAL_DIR), on four members (node5 removed, as the tests
+of test_disaster_recovery_5.py leave it, or by the fixture where they did not run): replace_member moves the WAL
+dir aside with the data dir, and refuses before any change where etcd could not make the new member's WAL dir;
+disaster_recovery refuses a WAL dir that is a mount point, and restores and switches each WAL dir with its data
+dir.
 
 Before the fix, on the lab (etcd 3.4): a forced replace of a member with a WAL dir moved its data dir aside but not
 its WAL; etcd started as the removed member from the old WAL and exited ("the member has been permanently removed
@@ -40,6 +41,8 @@ def four(tmp_path_factory):
     """The inventory of the four members left, and their layout: node1 to node3 get a separate WAL dir, one member at
     a time (stop, move the WAL, name it in the env file, start), as an operator moves the WAL to a disk of its own;
     keys, and a backup in a store of this module's."""
+    lab.remove_member("node5", lab.INVENTORY5)
+    lab.wait_healthy([node(n) for n in FOUR])
     data = yaml.safe_load(lab.INVENTORY5.read_text())
     del data["all"]["children"]["etcd"]["hosts"]["node5"]
     path = tmp_path_factory.mktemp("wal") / "four.yml"
