@@ -25,6 +25,7 @@ steps=("$@")
 [ "${steps[*]}" != full ] || steps=(unit sanity lint changelog package molecule full)
 wants() { local s; for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
+source tests/lab/venv.sh  # core_place
 setup_started=$(date +%s)
 bash tests/lab/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 export PATH=$top/.venv/bin:$PATH
@@ -280,13 +281,17 @@ fi
 # 2.20 and 2.21 in the controller container (Python 3.13, offline: its pip reads the wheelhouse of
 # tests/lab/cores.sh). It fails when it skipped every target.
 ansible_test_sanity() {
-  local coll=$1 core=${2:-} log rc
+  local coll=$1 core=${2:-} log rc place=
+  if [ -n "$core" ]; then
+    place=$(core_place "$core")
+    [ -n "$place" ] || { echo "no such ansible-core in the lab: $core (tests/cores/where.txt)"; return 1; }
+  fi
   log=$(mktemp)
-  case $core in
+  case $place in
     "") (cd "$coll" && ansible-test sanity --local --requirements --python 3.11 --color no) ;;
-    2.2*) docker exec -w "$coll" -e PATH="/opt/core-$core/bin:/usr/bin:/bin" etcd-ops-lab-controller \
+    container) docker exec -w "$coll" -e PATH="/opt/core-$core/bin:/usr/bin:/bin" etcd-ops-lab-controller \
             ansible-test sanity --local --requirements --python 3.13 --color no ;;
-    *) (cd "$coll" && PATH="$top/.cores/$core/bin:$PATH" ansible-test sanity --local --requirements --python 3.11 \
+    host) (cd "$coll" && PATH="$top/.cores/$core/bin:$PATH" ansible-test sanity --local --requirements --python 3.11 \
           --color no) ;;
   esac 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}

@@ -19,13 +19,17 @@ mkdir -p .cores
 rm -f .cores/.ready
 want_cores=("$@")
 [ ${#want_cores[@]} -gt 0 ] || want_cores=(2.16 2.17 2.18 2.20 2.21)
+source tests/lab/venv.sh
 host_cores=() ctl_cores=()
 for v in "${want_cores[@]}"; do
-  case "$v" in 2.16|2.17|2.18) host_cores+=("$v") ;; 2.20|2.21) ctl_cores+=("$v") ;; *) echo "no such core: $v" >&2; exit 2 ;; esac
+  case "$(core_place "$v")" in
+    host) host_cores+=("$v") ;;
+    container) ctl_cores+=("$v") ;;
+    *) echo "no such core: $v (tests/cores/where.txt)" >&2; exit 2 ;;
+  esac
 done
 
 # 1. The host's venvs, in parallel (tests/lab/venv.sh).
-source tests/lab/venv.sh
 # tests/cores/collections-VERSION.txt, where there is one: collections taken from another `ansible` package's wheel
 # in place of the venv's own (a stamp of that file in the venv says it was done)
 host_collections() {
@@ -33,15 +37,18 @@ host_collections() {
   [ -f "$list" ] || return 0
   want=$(sha256sum "$list" | cut -d' ' -f1)
   [ "$(cat ".cores/$v/.collections.sha256" 2>/dev/null)" = "$want" ] && return 0
-  site=$(".cores/$v/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ansible_collections
+  site=$(".cores/$v/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') || return 1
+  site=$site/ansible_collections
+  # (each step checked: this runs in an && list, where set -e does not stop it; the stamp only after all of it)
   while read -r pin names; do
     rm -rf ".cores/dl-$v"
-    python3 -m pip download -q --disable-pip-version-check --no-deps -d ".cores/dl-$v" "$pin" >>".cores/pip-$v.log" 2>&1
-    wheel=$(ls ".cores/dl-$v"/*.whl)
+    python3 -m pip download -q --disable-pip-version-check --no-deps -d ".cores/dl-$v" "$pin" \
+      >>".cores/pip-$v.log" 2>&1 || { echo "pip download $pin failed: .cores/pip-$v.log" >&2; return 1; }
+    wheel=$(ls ".cores/dl-$v"/*.whl) || return 1
     for name in $names; do
       rm -rf "${site:?}/${name/.//}"
-      unzip -q -o "$wheel" "ansible_collections/${name/.//}/*" -d ".cores/dl-$v/x"
-      mv ".cores/dl-$v/x/ansible_collections/${name/.//}" "$site/${name/.//}"
+      unzip -q -o "$wheel" "ansible_collections/${name/.//}/*" -d ".cores/dl-$v/x" || return 1
+      mv ".cores/dl-$v/x/ansible_collections/${name/.//}" "$site/${name/.//}" || return 1
     done
     rm -rf ".cores/dl-$v"
   done < <(grep -v '^#' "$list")

@@ -1,4 +1,4 @@
-# Sourced by tests/lab/setup.sh and tests/lab/cores.sh.
+# Sourced by tests/lab/setup.sh, tests/lab/cores.sh, tests/lab/bin/core and tests/run.sh.
 # venv_from PINS DIR LOG: a venv at DIR with the pinned packages of the requirements file PINS, on the host's
 # python3, made again only when PINS changed (DIR/.requirements.sha256 holds the sha256 of the PINS it was made
 # from); pip's output goes to LOG, and its last lines to stderr when it fails.
@@ -15,4 +15,11 @@ venv_from() {
     return 1
   fi
   echo "$want" >"$dir/.requirements.sha256"
+}
+
+# core_place VERSION: where that ansible-core runs, `host` or `container` (tests/cores/where.txt); nothing for a
+# version the lab does not have.
+core_places=$(cd "$(dirname "${BASH_SOURCE[0]}")/../cores" && pwd)/where.txt
+core_place() {
+  awk -v v="$1" '!/^#/ && $1 == v {print $2}' "$core_places"
 }

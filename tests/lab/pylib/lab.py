@@ -110,8 +110,11 @@ def flat(text: str) -> str:
 
 
 def _in_controller_container() -> bool:
-    """Whether the playbooks run in the controller container (ETCD_LAB_CORE 2.20 or 2.21: tests/lab/bin/core)."""
-    return os.environ.get("ETCD_LAB_CORE", "").startswith("2.2")
+    """Whether the playbooks run in the controller container: ETCD_LAB_CORE is a core that tests/cores/where.txt
+    places there (2.20, 2.21; tests/lab/bin/core runs its tools there)."""
+    core = os.environ.get("ETCD_LAB_CORE", "")
+    where = (TOP / "tests" / "cores" / "where.txt").read_text().splitlines()
+    return bool(core) and [core, "container"] in [line.split() for line in where if not line.startswith("#")]
 
 
 def _controller_namespace() -> list[str]:
