@@ -227,7 +227,6 @@ if wants molecule; then
   labs_start
 fi
 
-
 if wants faults && ! wants molecule; then
   # the fault suite alone, on etcd 3.4 and 3.5 at once (issue #24, edge 8: 3.4.23 restores with etcdctl, without
   # the revision bump)
@@ -344,6 +343,7 @@ sanity_pid=
 if [ ${#sanity_cores_list[@]} -gt 0 ]; then
   if wants molecule; then sanity_cores & sanity_pid=$!
   else sanity_cores; sanity_cores_done; fi
+fi
 
 if wants lint; then
   check ansible-lint ansible-lint --profile production --offline
@@ -373,9 +373,6 @@ if [ ${#lab_pids[@]} -gt 0 ]; then
   bold "==> the labs (started after the set-up)"
   labs_finish
 fi
-
-fi
-
 
 if [ -n "$sanity_pid" ]; then
   bold "==> sanity of the other ansible-cores (${sanity_cores_list[*]})"
