@@ -355,7 +355,7 @@ def test_the_recovered_cluster_backs_up_under_its_own_name(tmp_path):
     assert json.loads(Path(f"{snap}.json").read_text())["keys"] == KEYS
 
 
-@lab.once("bookworm")
+@lab.once("trixie")
 def test_a_second_run_finds_the_recovery_done(store):
     """Check, real, check, real: after the check run's plan and the real run that did it (the tests above), a check
     run and a real one both find nothing to do."""
@@ -449,7 +449,7 @@ def hook_log(name):
     return [line.split(" ") for line in out.splitlines()]
 
 
-@lab.once("bookworm")
+@lab.once("trixie")
 def test_kube_apiservers_a_failed_hook_and_a_recovery_between_them(store, tmp_path, apiservers):
     """Issue #26. Two members lost, a stand-in apiserver on each member (two systemd units, one static pod).
     A host with no apiserver found is refused and check mode prints the plan, both changing nothing; a hook that
@@ -540,7 +540,7 @@ def test_kube_apiservers_a_failed_hook_and_a_recovery_between_them(store, tmp_pa
 
 
 # -- every member lost, the run killed part-way, then run again --------------------------------------------------
-@lab.once("bookworm")
+@lab.once("trixie")
 def test_stopped_members_and_the_run_killed_between_switch_and_start_then_run_again(store, apiservers):
     """With the kube-apiservers (issue #26): the killed run leaves them stopped; the next one finds them so and
     starts them after its checks."""
