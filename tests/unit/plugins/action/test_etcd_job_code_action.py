@@ -43,8 +43,8 @@ def test_the_zip_of_the_named_modules_goes_to_copy_then_its_temp_file_goes():
     got, seen, shared = run(dict(dest=DEST, modules=["etcd_version.py", "etcd_client.py"]))
     assert got["changed"] and got["dest"] == DEST and got["modules"] == ["etcd_client.py", "etcd_version.py"]
     assert shared.action_loader.get.call_args.args == ("ansible.legacy.copy",)
-    assert {k: v for k, v in seen["args"].items() if k != "src"} == dict(dest=DEST, owner="root", group="root",
-                                                                          mode="0644")
+    wanted = dict(dest=DEST, owner="root", group="root", mode="0644")
+    assert {k: v for k, v in seen["args"].items() if k != "src"} == wanted
     code = {n: open(os.path.join(action.SOURCE, n), "rb").read() for n in ("etcd_client.py", "etcd_version.py")}
     assert seen["data"] == etcd_job_code.bundle(code)
     with zipfile.ZipFile(io.BytesIO(seen["data"])) as archive:
