@@ -202,8 +202,8 @@ every_suite=0
 wants full && every_suite=1
 if wants molecule; then
   # The core set, within 45 minutes on this machine: each operation on etcd 3.4 (bookworm) and 3.5 (trixie) where
-  # they differ (recovery; deploy on bare hosts; five members and WAL dirs), the rest on 3.5 (Python 3.13 on the
-  # members), and the runbook's hand-made TLS cluster (a CA without keyUsage), and deploy's TLS and etcd auth on 3.5
+  # they differ (recovery; deploy on bare hosts, 3.5's in the other scenarios' prepare), the rest on 3.5 (Python
+  # 3.13 on the members; five members and WAL dirs), and the runbook's hand-made TLS cluster (a CA without keyUsage), and deploy's TLS and etcd auth on 3.5
   # (every operation on them, and no key or password in any play's --diff or -vvv output: issue #24), and the
   # restore drill on both versions (issue #25).
   # `tests/run.sh full` (make test-full) adds the rest:
@@ -211,18 +211,22 @@ if wants molecule; then
   # fault suite on both versions (docs/testing.md). Any of them runs alone (after `make lab-down` if a lab runs):
   # ETCD_LAB_SUITE=bookworm molecule test -s NAME. The two lists take about as long each.
   # Runs on the oldest and the newest ansible-core tested (issue #27): deploy and disaster_recovery on 3.4 on 2.16
-  # (Python 3.11), deploy and tls on 3.5 on 2.21 (the controller container, Python 3.13); every other scenario on
-  # the test venv's 2.19. None comes first in its lab: their set-up (tests/lab/cores.sh) ends in the meantime.
+  # (Python 3.11), tls (deploy with TLS on bare hosts, every operation on TLS and with auth) on 3.5 on 2.21 (the
+  # controller container, Python 3.13); every other scenario on the test venv's 2.19. `full` adds deploy on 3.5 on
+  # 2.21 and tls on 3.4 on 2.16. None comes first in its lab: their set-up (tests/lab/cores.sh) ends in the
+  # meantime. disaster_recovery_5 runs on 3.5 only here (its WAL dirs restored by etcdutl), and on 3.4 in `full`.
   # A test that takes no path the versions take differently (a refusal decided on the controller, a second run,
   # the timer, the bucket, the kube-apiservers) is marked lab.once(SUITE): it runs on that suite only here, and on
   # both in `full`; the suites are chosen so that the two labs take about as long.
-  lab90=(disaster_recovery:trixie backup:trixie tls:trixie@2.21 disaster_recovery_5:bookworm verify_backup:trixie)
+  lab90=(disaster_recovery:trixie backup:trixie tls:trixie@2.21 verify_backup:trixie)
   lab91=(replace_member:trixie disaster_recovery:bookworm@2.16 disaster_recovery_5:trixie runbook:trixie
-         verify_backup:bookworm default:bookworm@2.16 default:trixie@2.21)
+         verify_backup:bookworm default:bookworm@2.16)
   if wants full; then
     # s3 stays in lab 90: its S3 server listens on the controller's loopback
-    lab90+=(modules:bookworm s3:trixie backup:bookworm deploy_refusals:bookworm faults:bookworm)
-    lab91+=(modules:trixie replace_member:bookworm tls:bookworm@2.16 runbook:bookworm faults:trixie)
+    lab90+=(modules:bookworm s3:trixie backup:bookworm deploy_refusals:bookworm disaster_recovery_5:bookworm
+            faults:bookworm)
+    lab91+=(modules:trixie replace_member:bookworm tls:bookworm@2.16 runbook:bookworm default:trixie@2.21
+            faults:trixie)
   fi
   labs_start
 fi

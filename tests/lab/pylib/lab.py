@@ -374,6 +374,12 @@ def once(suite: str):
                               reason=f"runs on {suite} only in the test command (make test-full: on every suite)")
 
 
+def full_only(why: str):
+    """Mark a test the test command leaves out because another test of the same scenario proves what it proves
+    (`why` names it); `make test-full` (ETCD_LAB_EVERY_SUITE=1) runs it."""
+    return pytest.mark.skipif(not EVERY_SUITE, reason=f"make test-full only: {why}")
+
+
 def new_machine(name: str, host: int) -> str:
     """A new, empty machine on the lab network at address(host): a container of the lab image (no etcd installed,
     nothing set up) named PREFIX-NAME, started as the scenarios' nodes are, and reachable over SSH when this

@@ -105,7 +105,7 @@ def test_a_write_replicates_to_every_member(host):
 
 
 # Run once (no `host` fixture): the playbook as users run it, from outside molecule.
-@lab.once("trixie")
+@lab.once("bookworm")
 def test_readme_command_again_changes_nothing_and_reports_it(tmp_path):
     """`ansible-playbook -i inventory playbooks/deploy.yml` from the repository root, a third time (molecule's
     idempotence step ran it through its own inventory), with a report file."""
@@ -219,7 +219,7 @@ def test_a_setting_etcd_cannot_start_with_stops_the_rolling_restart_at_the_first
     assert lab.node("node1").check_output("etcdctl get /roll/k --print-value-only") == "v"
 
 
-@lab.once("trixie")
+@lab.once("bookworm")
 def test_a_running_cluster_whose_env_names_another_data_dir_keeps_its_data():
     """The env files name /srv/etcd-data, not the default. deploy.yml with no variable once rewrote them with
     /data/etcd.data and ETCD_INITIAL_CLUSTER_STATE=new: the members came back as a new, empty cluster. Now the env

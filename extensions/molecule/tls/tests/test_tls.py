@@ -309,6 +309,7 @@ def test_the_keys_go_only_age_encrypted_to_the_given_recipient(pki, tmp_path):
             in lab.flat(proc.stdout))
 
 
+@lab.full_only("the job with auth, below, snapshots over TLS too, from the same settings")
 def test_the_scheduled_job_snapshots_over_tls(store):
     proc = lab.playbook("backup", lab.INVENTORY, "-e", f"etcd_backup_dir={store}", "-e", "etcd_backup_now=false",
                         "-e", 'etcd_backup_schedule="2099-01-01 03:00:00"')
@@ -487,7 +488,10 @@ def test_backup_and_its_job_with_auth_keep_the_password_secret(store, auth, tmp_
     node2 = lab.node("node2")
     settings = node2.file("/etc/etcd-ops/backup.json")
     assert (settings.mode, settings.user) == (0o600, "root")
-    assert json.loads(settings.content_string)["user"] == "root"
+    conf = json.loads(settings.content_string)
+    assert conf["user"] == "root"
+    assert (conf["endpoint"], conf["ca_cert"], conf["client_key"]) == (
+        f"https://{lab.address(12)}:2379", f"{PKI}/ca.crt", f"{PKI}/member.key")
     node2.check_output("systemctl start etcd-ops-backup.service")
     assert "saved /var/backups/etcd-ops/" in node2.check_output("journalctl -u etcd-ops-backup.service -n 5 -o cat")
     removed = lab.playbook("backup", lab.INVENTORY, "-e", auth["root"], "-e", f"etcd_backup_dir={store}",
