@@ -218,9 +218,9 @@ if wants molecule; then
   # A test that takes no path the versions take differently (a refusal decided on the controller, a second run,
   # the timer, the bucket, the kube-apiservers) is marked lab.once(SUITE): it runs on that suite only here, and on
   # both in `full`; the suites are chosen so that the two labs take about as long.
-  lab90=(disaster_recovery:trixie backup:trixie tls:trixie@2.21 verify_backup:trixie)
-  lab91=(replace_member:trixie disaster_recovery:bookworm@2.16 disaster_recovery_5:trixie runbook:trixie
-         verify_backup:bookworm default:bookworm@2.16)
+  lab90=(disaster_recovery:trixie backup:trixie tls:trixie@2.21 runbook:trixie)
+  lab91=(replace_member:trixie disaster_recovery:bookworm@2.16 disaster_recovery_5:trixie verify_backup:bookworm
+         verify_backup:trixie default:bookworm@2.16)
   if wants full; then
     # s3 stays in lab 90: its S3 server listens on the controller's loopback
     lab90+=(modules:bookworm s3:trixie backup:bookworm deploy_refusals:bookworm disaster_recovery_5:bookworm
