@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -35,6 +36,12 @@ def client(access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY):
 def server(workdir: Path, buckets=("etcd-backups",)):
     """Start `weed mini` in WORKDIR (data and log there), wait until S3 answers, create BUCKETS; stop it after."""
     weed = shutil.which("weed") or str(Path(sys.executable).with_name("weed"))
+    # a server left by an interrupted run (its own session: killing the run leaves it) would answer in this one's
+    # place, with that run's buckets: refuse, and say which
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", PORT)) == 0:
+            raise RuntimeError(f"127.0.0.1:{PORT} is taken: another S3 server listens there (a `weed mini` of an "
+                               "interrupted run?). Stop it (pkill -f 'weed mini') and run again.")
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "s3.json"
     config.write_text(
