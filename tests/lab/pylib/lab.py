@@ -96,7 +96,7 @@ def _log_run(name: str, proc: subprocess.CompletedProcess) -> None:
     step = os.environ.get("ETCD_LAB_STEP")
     if not step:
         return
-    test = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].rsplit(" (", 1)[0]
+    test = _current_test()
     path = TOP / "tests" / "output" / "playbooks.tsv"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as handle:
@@ -343,10 +343,15 @@ def report_of(path: Path, proc: subprocess.CompletedProcess, playbook: str, case
     return data
 
 
+def _current_test() -> str:
+    """The running test's name as pytest gives it (PYTEST_CURRENT_TEST without its file and its phase)."""
+    return os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].rsplit(" (", 1)[0]
+
+
 def current_case() -> str:
     """The running test's name in words: test_a_damaged_snapshot_is_refused[corrupted] becomes
     'a damaged snapshot (corrupted)'."""
-    test = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].rsplit(" (", 1)[0]
+    test = _current_test()
     name, param = (test.split("[", 1) + [""])[:2]
     name = re.sub(r"_(is|are)_refused.*$|_refused.*$", "", name.removeprefix("test_")).replace("_", " ")
     return f"{name} ({param.rstrip(']')})" if param else name
