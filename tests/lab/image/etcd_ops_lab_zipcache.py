@@ -50,7 +50,10 @@ def compile_source(pathname, source):
             marshal.dump(code, handle)
         os.replace(tmp, path)  # whole or absent, for another process reading it at once
     except OSError:
-        pass
+        try:
+            os.unlink(tmp)  # a full disk: no half-written entry is left
+        except OSError:
+            pass
     return code
 
 
