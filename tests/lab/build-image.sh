@@ -4,7 +4,7 @@
 # local apt repository inside it (so the deploy role's "install if missing" path runs for real,
 # postinst auto-start included), and `docker import` the result.
 #
-# The image is tagged etcd-ops-lab:<suite> and labelled with the sha256 of this script and of tests/lab/image/;
+# The image is tagged etcd-ops-lab:<suite> and labelled with the sha256 of this script and of the two files of tests/lab/image/;
 # it is rebuilt only when this recipe changes (or with FORCE=1).
 #
 # usage: tests/lab/build-image.sh bookworm|trixie

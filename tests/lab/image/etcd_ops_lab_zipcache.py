@@ -2,7 +2,7 @@
 
 Python keeps no bytecode for what it imports from a zip, so each module run of ansible-core compiles
 ansible.module_utils.basic and its imports from the AnsiballZ payload's zip again: about 250 ms of a lab member's CPU
-per module run, most of a member's share of the test command. This cache keeps the code object of each source
+per module run, a quarter to a third of the members' CPU in a playbook run. This cache keeps the code object of each source
 compiled from a payload (``.../ansible_NAME_payload.zip/...``), keyed by the source's SHA-256 and the interpreter,
 so that each source is compiled once per container. What runs is what compile() makes of the same bytes; the file
 names in the code are set to the zip the module imports from, as a compile would set them. Any other zip (the
