@@ -1,12 +1,12 @@
 """The lab members' cache of the code Python compiles from an Ansible module's payload (lab image only).
 
 Python keeps no bytecode for what it imports from a zip, so each module run of ansible-core compiles
-ansible.module_utils.basic and its imports from the AnsiballZ payload's zip again: about 250 ms of a lab member's CPU
-per module run, a quarter to a third of the members' CPU in a playbook run. This cache keeps the code object of each source
-compiled from a payload (``.../ansible_NAME_payload.zip/...``), keyed by the source's SHA-256 and the interpreter,
-so that each source is compiled once per container. What runs is what compile() makes of the same bytes; the file
-names in the code are set to the zip the module imports from, as a compile would set them. Any other zip (the
-members' backup job, etcd-ops-job.zip) is compiled as on any host.
+ansible.module_utils.basic and its imports from the AnsiballZ payload's zip again: about 250 ms of a lab member's
+CPU per module run, a quarter to a third of the members' CPU in a playbook run. This cache keeps the code object of
+each source compiled from a payload (``.../ansible_NAME_payload.zip/...``), keyed by the source's SHA-256 and the
+interpreter, so that each source is compiled once per container. What runs is what compile() makes of the same
+bytes; the file names in the code are set to the zip the module imports from, as a compile would set them. Any other
+zip (the members' backup job, etcd-ops-job.zip) is compiled as on any host.
 
 It is on only where /var/cache/etcd-ops-lab-pyc exists (the image makes it, mode 1777); each user keeps its own 0700
 dir in it, and a dir that is not the user's alone turns the cache off. bench/run.py removes the dir: the benchmark
