@@ -15,7 +15,9 @@ case "$suite" in bookworm|trixie|sid) ;; *) echo "unknown suite: $suite" >&2; ex
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 image="etcd-ops-lab:$suite"
 here=$(cd "$(dirname "$0")" && pwd)
-recipe=$(cat "$0" "$here/image/etcd_ops_lab_zipcache.py" "$here/image/etcd_ops_lab_zipcache.pth" | sha256sum | cut -c1-16)
+# what the image takes from tests/lab/image/ (below): part of the recipe
+image_files=("$here/image/etcd_ops_lab_zipcache.py" "$here/image/etcd_ops_lab_zipcache.pth")
+recipe=$(cat "$0" "${image_files[@]}" | sha256sum | cut -c1-16)
 
 have=$(docker image inspect -f '{{ index .Config.Labels "etcd-ops.recipe" }}' "$image" 2>/dev/null || true)
 if [ "$have" = "$recipe" ] && [ -z "${FORCE:-}" ]; then
@@ -73,8 +75,7 @@ in_root systemctl enable ssh.service >/dev/null 2>&1 || true
 
 # The cache of the code compiled from Ansible modules' payloads (tests/lab/image/etcd_ops_lab_zipcache.py says what
 # it keeps and when it is off): a quarter to a third less of the members' CPU per playbook run. bench/run.py turns it off.
-install -m 0644 "$here/image/etcd_ops_lab_zipcache.py" "$here/image/etcd_ops_lab_zipcache.pth" \
-  "$root/usr/lib/python3/dist-packages/"
+install -m 0644 "${image_files[@]}" "$root/usr/lib/python3/dist-packages/"
 install -d -m 1777 "$root/var/cache/etcd-ops-lab-pyc"
 
 # A quiet, quick container boot.

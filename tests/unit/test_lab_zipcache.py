@@ -41,8 +41,12 @@ def run(top: Path, zip_path: Path, no_compile: bool = False) -> subprocess.Compl
     return subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=False)
 
 
+def user_dir(top: Path) -> Path:
+    return top / str(os.geteuid())
+
+
 def entries(top: Path) -> list[str]:
-    return sorted(p.name for p in (top / str(os.geteuid())).iterdir())
+    return sorted(p.name for p in user_dir(top).iterdir())
 
 
 def test_a_payload_source_compiles_once_then_loads_with_the_new_zip_s_names(tmp_path):
@@ -52,7 +56,7 @@ def test_a_payload_source_compiles_once_then_loads_with_the_new_zip_s_names(tmp_
     out = run(top, first)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[:2] == ["True", f"42 {first}{os.sep}mod.py"]
-    assert len(entries(top)) == 1 and (top / str(os.geteuid())).stat().st_mode & 0o777 == 0o700
+    assert len(entries(top)) == 1 and user_dir(top).stat().st_mode & 0o777 == 0o700
     # another run's payload: loaded from the cache (a compile would fail), with its own file names
     second = make_zip(tmp_path / "b" / "ansible_x_payload.zip")
     out = run(top, second, no_compile=True)
@@ -75,19 +79,19 @@ def test_a_damaged_entry_is_compiled_again_and_replaced(tmp_path):
     top.mkdir()
     assert run(top, make_zip(tmp_path / "a" / "ansible_x_payload.zip")).returncode == 0
     (entry,) = entries(top)
-    (top / str(os.geteuid()) / entry).write_bytes(b"\x00not code")
+    (user_dir(top) / entry).write_bytes(b"\x00not code")
     out = run(top, make_zip(tmp_path / "b" / "ansible_x_payload.zip"))
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[1].startswith("42 ")
-    assert (top / str(os.geteuid()) / entry).read_bytes() != b"\x00not code"
+    assert (user_dir(top) / entry).read_bytes() != b"\x00not code"
 
 
 def test_off_without_the_dir_or_when_the_user_s_dir_is_not_its_own_alone(tmp_path):
     out = run(tmp_path / "absent", make_zip(tmp_path / "a" / "ansible_x_payload.zip"))
     assert out.stdout.split("\n")[0] == "False"
     top = tmp_path / "cache"
-    (top / str(os.geteuid())).mkdir(parents=True, mode=0o700)
-    (top / str(os.geteuid())).chmod(0o770)
+    user_dir(top).mkdir(parents=True, mode=0o700)
+    user_dir(top).chmod(0o770)
     out = run(top, make_zip(tmp_path / "b" / "ansible_x_payload.zip"))
     assert out.stdout.split("\n")[0] == "False"
     assert entries(top) == []
