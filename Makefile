@@ -4,7 +4,7 @@
 demo:  ## start a 3-node lab, deploy etcd on it, write keys, show members and health
 	bash tests/lab/demo.sh
 
-test:  ## unit tests, ansible-test sanity, ansible-lint, the core set of molecule scenarios on etcd 3.4 and 3.5
+test:  ## unit tests, ansible-test sanity on ansible-core 2.16 to 2.21, ansible-lint, the core set of molecule scenarios on etcd 3.4 and 3.5
 	bash tests/run.sh
 
 test-full:  ## the same with every scenario on both etcd versions where it has run before, and the fault suite
