@@ -19,7 +19,7 @@
 #        over the whole collection but pylint, which checks the shipped Python (plugins/) there; with `full`, pylint
 #        checks the whole collection on them too)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 top=$PWD
 out=$top/tests/output
 steps=("$@")
@@ -99,7 +99,8 @@ stamp() { local line; while IFS= read -r line || [ -n "$line" ]; do printf '%(%s
 # check NAME COMMAND...: one check; its output goes to tests/output/logs/NAME.log, each line time-stamped.
 check() {
   local name=$1; shift
-  local log="$out/logs/$name.log" t0=$(date +%s) rc secs
+  local log="$out/logs/$name.log" t0 rc secs
+  t0=$(date +%s)
   bold "==> $name"
   "$@" 2>&1 | stamp >"$log"
   rc=${PIPESTATUS[0]} secs=$(( $(date +%s) - t0 ))
@@ -153,6 +154,7 @@ labs_start() {
       if [ -n "$core" ]; then
         coreenv=("ETCD_LAB_CORE=$core" "ETCD_LAB_HOST_BIN=$top/.venv/bin" "PATH=$top/tests/lab/bin:$PATH")
         if ! cores_wait; then
+          # shellcheck disable=SC2016 # $1 is the inner shell's
           check "$name" bash -c 'echo "not run: the set-up of the other ansible-cores failed: $1"; exit 1' _ \
             "$out/logs/cores.log"
           continue
@@ -320,7 +322,7 @@ sanity_cores() {
   for v in "${sanity_cores_list[@]}"; do
     t0=$(date +%s)
     if cores_wait; then
-      copy=$(mktemp -d /tmp/etcd-ops-sanity-$v.XXXXXX)
+      copy=$(mktemp -d "/tmp/etcd-ops-sanity-$v.XXXXXX")
       cp -a "$colroot/ansible_collections" "$copy/"
       coll=$copy/ansible_collections/etcd_ops/etcd
       if wants full; then

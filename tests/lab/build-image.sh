@@ -25,7 +25,7 @@ if [ "$have" = "$recipe" ] && [ -z "${FORCE:-}" ]; then
   exit 0
 fi
 
-work=$(mktemp -d /var/tmp/etcd-ops-lab-$suite.XXXXXX)
+work=$(mktemp -d "/var/tmp/etcd-ops-lab-$suite.XXXXXX")
 root="$work/rootfs"
 cleanup() {
   for m in proc sys dev/pts dev; do umount -l "$root/$m" 2>/dev/null || true; done
@@ -54,7 +54,8 @@ mv "$root"/var/cache/apt/archives/*.deb "$root/opt/lab-repo/"
 echo "deb [trusted=yes] file:/opt/lab-repo ./" > "$root/etc/apt/sources.list"
 rm -rf "$root"/var/lib/apt/lists/*
 in_root apt-get -qq update
-echo "local repository: $(ls "$root/opt/lab-repo" | grep -c deb) packages"
+debs=("$root"/opt/lab-repo/*.deb)
+echo "local repository: ${#debs[@]} packages"
 
 # Users: ops (passwordless sudo, as users reach their hosts) and nosudo (no sudo at all, for refusals).
 in_root useradd -m -s /bin/bash ops

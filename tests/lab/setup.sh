@@ -9,7 +9,6 @@
 # usage: tests/lab/setup.sh [suite...]     (default: bookworm trixie)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-top=$PWD
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie)
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -59,8 +58,8 @@ fi
 chmod 0644 "$key.pub"
 
 # 5. Stale lab containers and networks from an earlier run (the test command's second lab is etcd-ops-lab-91).
-stale=$(docker ps -aq --filter name='^etcd-ops-lab-')
-[ -z "$stale" ] || { log "removing stale lab containers"; docker rm -f $stale >/dev/null; }
+mapfile -t stale < <(docker ps -aq --filter name='^etcd-ops-lab-')
+[ ${#stale[@]} -eq 0 ] || { log "removing stale lab containers"; docker rm -f "${stale[@]}" >/dev/null; }
 docker network ls -q --filter name='^etcd-ops-lab' | xargs -r docker network rm >/dev/null 2>&1 || true
 
 # 6. The node images, built in parallel.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/lab/setup.sh, tests/lab/cores.sh, tests/lab/bin/core and tests/run.sh.
 # venv_from PINS DIR LOG: a venv at DIR with the pinned packages of the requirements file PINS, on the host's
 # python3, made again only when PINS changed (DIR/.requirements.sha256 holds the sha256 of the PINS it was made
