@@ -316,7 +316,7 @@ fi
 # collection, in turn; each one's result in a file, counted by sanity_cores_done (it may run in the background, beside
 # the labs). Every test but pylint checks the whole collection. pylint checks the shipped Python, plugins/, and the
 # tests' Python only with `full`: that code runs on the test venv's ansible-core alone, whose sanity pylints it all,
-# and it is more than half of pylint's time (about 40 of 60 s a core).
+# and it is about two thirds of pylint's time (about 40 of 60 s a core).
 sanity_cores() {
   local v copy coll rc t0
   for v in "${sanity_cores_list[@]}"; do
