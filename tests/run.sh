@@ -16,8 +16,8 @@
 #        and cores, the core set of scenarios; `full` alone: everything, every scenario and the fault suite on both
 #        versions; `faults` alone: only the fault suite, on etcd 3.4 and 3.5 at once, and the report; `cores`:
 #        ansible-test sanity on the other ansible-cores, 2.16, 2.17, 2.18, 2.20 and 2.21, beside the labs: every test
-#        over the whole collection but pylint, which checks the shipped Python (plugins/) there; with `full`, pylint
-#        checks the whole collection on them too)
+#        over the whole collection but pylint, which checks the Python these cores run there (plugins/, the lab's
+#        callback plugin); with `full`, pylint checks the whole collection on them too)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 top=$PWD
@@ -314,9 +314,10 @@ fi
 
 # sanity_cores: ansible-test sanity of the other ansible-cores (sanity_cores_list), each on its own copy of the
 # collection, in turn; each one's result in a file, counted by sanity_cores_done (it may run in the background, beside
-# the labs). Every test but pylint checks the whole collection. pylint checks the shipped Python, plugins/, and the
-# tests' Python only with `full`: that code runs on the test venv's ansible-core alone, whose sanity pylints it all,
-# and it is about two thirds of pylint's time (about 40 of 60 s a core).
+# the labs). Every test but pylint checks the whole collection. pylint checks the Python these cores run: the shipped
+# Python (plugins/) and the lab's callback plugin (the runs that kill a playbook, on 2.16 among others); the rest of
+# the tests' Python only with `full`: it runs on the test venv's ansible-core alone, whose sanity pylints it all, and
+# it is about two thirds of pylint's time (about 40 of 60 s a core).
 sanity_cores() {
   local v copy coll rc t0
   for v in "${sanity_cores_list[@]}"; do
@@ -329,8 +330,8 @@ sanity_cores() {
         ansible_test_sanity "$coll" "$v" >"$out/logs/sanity-$v.log" 2>&1
         rc=$?
       else
-        { ansible_test_sanity "$coll" "$v" --skip-test pylint && ansible_test_sanity "$coll" "$v" --test pylint plugins/
-        } >"$out/logs/sanity-$v.log" 2>&1
+        { ansible_test_sanity "$coll" "$v" --skip-test pylint && ansible_test_sanity "$coll" "$v" --test pylint plugins/ \
+            tests/lab/callback_plugins/; } >"$out/logs/sanity-$v.log" 2>&1
         rc=$?
       fi
       rm -rf "$copy"
